@@ -1,0 +1,49 @@
+# Project Catalyst: `make run` serves the app, `make test` runs the suite.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+# Browser tests use this Chromium; they are skipped when it is absent.
+CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+
+.PHONY: run test lint format setup migrate mongo-migrations clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+# DEBUG is on for `make run` unless the environment says otherwise.
+run: export DEBUG ?= 1
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py ensure_demo_user
+	@echo "Serving Project Catalyst on http://$(HOST):$(PORT)/"
+	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 5
+
+test: setup
+	CHROMIUM="$(CHROMIUM)" $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Regenerate the MongoDB migration set after changing a model (no server needed).
+mongo-migrations: setup
+	$(PY) manage.py makemigrations
+	$(PY) -m mongo_migrations
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,0 +1,111 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import ApiTokenForm, EmailAuthenticationForm, ProfileForm, SignupForm
+from accounts.models import ApiToken
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("projects:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            user = form.save()
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to Project Catalyst! Your account is ready.")
+            next_url = request.POST.get("next", "")
+            if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+                return redirect(next_url)
+            return redirect("projects:dashboard")
+        return TemplateResponse(request, "accounts/signup.html", {"form": form}, status=400)
+    return TemplateResponse(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:profile")
+        status = 400
+    return _profile_page(request, form=form, status=status)
+
+
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    token_form = ApiTokenForm(request.POST)
+    if not token_form.is_valid():
+        return _profile_page(request, token_form=token_form, status=400)
+    token, raw_key = ApiToken.issue(user=request.user, name=token_form.cleaned_data["name"])
+    return _profile_page(request, new_token=token, new_token_key=raw_key)
+
+
+@require_POST
+def token_revoke(request: HttpRequest, pk: int | str) -> HttpResponse:
+    token = get_object_or_404(ApiToken.objects.owned_by(request.user), pk=pk)
+    token.delete()
+    messages.success(request, f"Token “{token.name}” revoked. It no longer works.")
+    return redirect("accounts:profile")
+
+
+def _profile_page(
+    request: HttpRequest,
+    *,
+    form: ProfileForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: ApiToken | None = None,
+    new_token_key: str = "",
+    status: int = 200,
+) -> TemplateResponse:
+    context = {
+        "form": form or ProfileForm(instance=request.user),
+        "token_form": token_form or ApiTokenForm(),
+        "tokens": ApiToken.objects.owned_by(request.user),
+        "new_token": new_token,
+        "new_token_key": new_token_key,
+    }
+    return TemplateResponse(request, "accounts/profile.html", context, status=status)
+
+
+class InvalidFormIs400:
+    """Answer a rejected form with 400, as the rest of the app does."""
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class LoginView(InvalidFormIs400, auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:password-change-done")
+
+
+class PasswordResetView(InvalidFormIs400, auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+class PasswordResetConfirmView(InvalidFormIs400, auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from catalyst.api import api
+
+admin.site.site_header = "Project Catalyst administration"
+admin.site.site_title = "Project Catalyst admin"
+
+urlpatterns = [
+    path("", include("projects.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("chat/", include("chat.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+handler404 = "catalyst.views.not_found"

@@ -1,0 +1,16 @@
+"""Environment for the test run, loaded as a pytest plugin (``-p``) so it is
+in place before pytest-django reads the settings.
+
+Tests never reach a real model provider: the offline one is the default and
+the Gemini tests point ``GEMINI_BASE_URL`` at the fake server.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ["AI_PROVIDER"] = "offline"
+os.environ["GEMINI_API_KEY"] = ""
+os.environ["GEMINI_BASE_URL"] = ""
+os.environ["SECURE_COOKIES"] = "0"
+os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"

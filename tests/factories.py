@@ -1,0 +1,54 @@
+"""factory_boy factories shared by every app's tests."""
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from chat.models import ChatHistory
+from projects.models import Project, Task
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def _save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Project {n}")
+    description = "A project to plan."
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Task {n}")
+    position = factory.Sequence(lambda n: n)
+
+
+class ChatHistoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatHistory
+
+    user = factory.SubFactory(UserFactory)
+    message = factory.Sequence(lambda n: f"Question {n}?")
+    response = "An answer."
+    status = ChatHistory.Status.COMPLETE
+    created_at = factory.LazyFunction(timezone.now)
