@@ -8,3 +8,99 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- Browser journeys: a real headless Chromium driven by Playwright. ---
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def _chromium_path() -> str | None:
+    import os
+    import shutil
+
+    configured = os.environ.get("CHROMIUM")
+    if configured:
+        return configured
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """The Chromium to drive; skipped (or failed, in CI) when absent."""
+    import os
+
+    path = _chromium_path()
+    if path is None:
+        message = "Chromium is not installed; browser journeys need it (see README)."
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def page(chromium_path, live_server, request):
+    """A headless Chromium tab pointed at the live server.
+
+    ``page.goto("/accounts/login/")`` takes paths relative to the server. A
+    screenshot is kept under test-artifacts/ when the test fails. Playwright's
+    sync API runs an event loop in this thread, which Django would take for
+    async code, so the guard is lifted only while the browser is open.
+    """
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+            context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(10_000)
+            tab = context.new_page()
+            yield tab
+            report = getattr(request.node, "rep_call", None)
+            if report is not None and report.failed:
+                os.makedirs("test-artifacts", exist_ok=True)
+                tab.screenshot(path=f"test-artifacts/{request.node.name}.png", full_page=True)
+            browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
+
+
+@pytest.fixture
+def log_in(page):
+    """Log ``user`` in through the real login form in ``page``."""
+    from tests.factories import DEFAULT_PASSWORD
+
+    def _log_in(user, password: str = DEFAULT_PASSWORD):
+        page.goto("/accounts/login/")
+        page.get_by_label("Email").fill(user.email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return _log_in
