@@ -7,7 +7,7 @@ writes). Errors always read ``{"success": false, "error": "…"}``.
 
 from django.db import connection
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from accounts.api_auth import BearerTokenAuth, SessionAuth
@@ -62,9 +62,10 @@ def health(request: HttpRequest):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
     except Exception:  # any failure of the store means "not healthy"
-        return 503, {**body, "status": "error", "database": "error"}
-    return 200, body
+        return Status(503, {**body, "status": "error", "database": "error"})
+    return Status(200, body)
 
 
+api.add_router("/account", "accounts.api.router")
 api.add_router("/chat", "chat.api.router")
 api.add_router("/projects", "projects.api.router")

@@ -1,0 +1,69 @@
+"""Compile the app's querysets to MongoDB aggregation pipelines, with no server.
+
+Run in a process whose DATABASE_URL is a mongodb:// URL. django-mongodb-backend
+builds each pipeline before it talks to the server; building it is where an
+unsupported query raises ``NotSupportedError``. Prints one JSON line per
+queryset: its label and either ``"ok"`` or the error.
+"""
+
+import datetime
+import json
+import os
+import sys
+
+import django
+
+
+def querysets():
+    from django.db.models import Count, Q
+
+    from accounts.models import ApiToken, User
+    from chat.models import ChatHistory
+    from projects.models import Project, Task
+
+    user = User(pk="65f000000000000000000001", email="a@example.com")
+    today = datetime.date(2026, 1, 1)
+    yield "users by email", User.objects.filter(email__iexact="A@example.com")
+    yield "token lookup", ApiToken.objects.select_related("user").filter(key_hash="x", user__is_active=True)
+    yield "tokens of a user", ApiToken.objects.owned_by(user)
+    yield "active projects", Project.objects.owned_by(user).active()
+    yield "archived projects", Project.objects.owned_by(user).archived()
+    yield "projects by name", Project.objects.owned_by(user).filter(name__icontains="plan")
+    yield "project counts by status", Project.objects.owned_by(user).values("status").annotate(n=Count("pk"))
+    yield "tasks of a user", Task.objects.owned_by(user).select_related("project")
+    yield "open tasks", Task.objects.owned_by(user).open()
+    yield "overdue tasks", Task.objects.owned_by(user).overdue(today)
+    yield "tasks due this week", Task.objects.owned_by(user).due_within(7, today)
+    yield (
+        "task progress by project",
+        Task.objects.owned_by(user)
+        .values("project")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(status="done"))),
+    )
+    yield "recent chats", ChatHistory.objects.owned_by(user).order_by("-created_at")[:5]
+    yield "chat page", ChatHistory.objects.owned_by(user).of_type("project-planning").filter(project=None)[:20]
+    if "--with-control" in sys.argv:
+        # Proves the check can fail: MongoDB has no .extra().
+        yield "control", Project.objects.extra(select={"one": "1"})
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalyst.settings")
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "mongodb":
+        sys.exit("Set DATABASE_URL to a mongodb:// URL.")
+    for label, queryset in querysets():
+        compiler = queryset.query.get_compiler(using="default")
+        try:
+            compiler.pre_sql_setup()
+            compiler.build_query(compiler.columns).get_pipeline()
+        except Exception as error:  # report every kind of failure, keep going
+            print(json.dumps({"query": label, "error": f"{type(error).__name__}: {error}"}))
+        else:
+            print(json.dumps({"query": label, "result": "ok"}))
+
+
+if __name__ == "__main__":
+    main()
