@@ -47,7 +47,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    token_form = ApiTokenForm(request.POST)
+    token_form = ApiTokenForm(request.POST, prefix="token")
     if not token_form.is_valid():
         return _profile_page(request, token_form=token_form, status=400)
     token, raw_key = ApiToken.issue(user=request.user, name=token_form.cleaned_data["name"])
@@ -73,7 +73,7 @@ def _profile_page(
 ) -> TemplateResponse:
     context = {
         "form": form or ProfileForm(instance=request.user),
-        "token_form": token_form or ApiTokenForm(),
+        "token_form": token_form or ApiTokenForm(prefix="token"),
         "tokens": ApiToken.objects.owned_by(request.user),
         "new_token": new_token,
         "new_token_key": new_token_key,

@@ -91,7 +91,7 @@ def test_the_profile_page_shows_a_new_token_once(client):
     user = UserFactory()
     client.force_login(user)
 
-    response = client.post("/accounts/profile/tokens/", {"name": "Laptop"})
+    response = client.post("/accounts/profile/tokens/", {"token-name": "Laptop"})
 
     raw = response.context["new_token_key"]
     assert raw.startswith("cat_") and raw in response.content.decode()
