@@ -88,6 +88,7 @@ def test_repeated_failed_logins_lock_the_account_out_with_a_message(client, sett
 
     assert response.status_code == 429
     assert "Too many failed log-ins" in response.content.decode()
+    assert "try again in 15 minutes" in response.content.decode()
     # Even the right password is refused while locked out.
     response = client.post(reverse("accounts:login"), {"username": "ada@example.com", "password": DEFAULT_PASSWORD})
     assert response.status_code == 429
