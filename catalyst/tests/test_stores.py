@@ -140,3 +140,17 @@ def test_health_answers_503_when_the_store_is_unreachable():
     status, body = result.stdout.strip().splitlines()[-2:]
     assert status == "503"
     assert json.loads(body)["database"] == "error"
+
+
+def test_with_debug_off_static_files_get_compressed_hashed_names():
+    result = run_python(
+        "-c",
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.STORAGES['staticfiles']['BACKEND'])",
+        DEBUG="0",
+        SECRET_KEY="k",
+        ALLOWED_HOSTS="example.com",
+        DJANGO_SETTINGS_MODULE="catalyst.settings",
+    )
+
+    assert result.stdout.strip() == "whitenoise.storage.CompressedManifestStaticFilesStorage"
