@@ -1,10 +1,16 @@
 import datetime
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+
+from catalyst.db import all_or_nothing
 
 
 class Priority(models.TextChoices):
@@ -12,6 +18,28 @@ class Priority(models.TextChoices):
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
     URGENT = "urgent", "Urgent"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a project has come: done tasks out of all its tasks."""
+
+    done: int = 0
+    total: int = 0
+
+    @classmethod
+    def of(cls, statuses: Iterable[str]) -> "Progress":
+        counts = Counter(statuses)
+        return cls(done=counts[Task.Status.DONE], total=sum(counts.values()))
+
+    @property
+    def percent(self) -> int:
+        # Rounded down, so 100% only when every task is done.
+        return self.done * 100 // self.total if self.total else 0
+
+    @property
+    def is_complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -23,6 +51,10 @@ class ProjectQuerySet(models.QuerySet):
 
     def archived(self) -> "ProjectQuerySet":
         return self.filter(archived_at__isnull=False)
+
+    def search(self, text: str) -> "ProjectQuerySet":
+        text = text.strip()
+        return self.filter(name__icontains=text) if text else self
 
 
 class Project(models.Model):
@@ -63,9 +95,28 @@ class Project(models.Model):
         if self.start_date and self.due_date and self.due_date < self.start_date:
             raise ValidationError({"due_date": "The due date cannot be before the start date."})
 
+    def get_absolute_url(self) -> str:
+        return reverse("projects:detail", kwargs={"pk": self.pk})
+
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    def archive(self) -> None:
+        self.archived_at = timezone.now()
+        self.save(update_fields=["archived_at", "updated_at"])
+
+    def restore(self) -> None:
+        self.archived_at = None
+        self.save(update_fields=["archived_at", "updated_at"])
+
+    def touch(self) -> None:
+        """Mark the project as just updated, so recent activity sorts it first."""
+        self.updated_at = timezone.now()
+        Project.objects.filter(pk=self.pk).update(updated_at=self.updated_at)
+
+    def progress(self) -> Progress:
+        return Progress.of(self.tasks.values_list("status", flat=True))
 
 
 class TaskQuerySet(models.QuerySet):
@@ -81,6 +132,29 @@ class TaskQuerySet(models.QuerySet):
     def due_within(self, days: int, today: datetime.date | None = None) -> "TaskQuerySet":
         today = today or timezone.localdate()
         return self.open().filter(due_date__gte=today, due_date__lte=today + datetime.timedelta(days=days))
+
+    def in_projects(self, projects: Iterable["Project"]) -> "TaskQuerySet":
+        # A list of keys, not a join: one simple indexed query on both stores.
+        return self.filter(project_id__in=[project.pk for project in projects])
+
+    def progress_by_project(self) -> dict:
+        """Progress per project key, from one query over (project, status) pairs."""
+        statuses: dict = {}
+        for project_id, status in self.values_list("project_id", "status").order_by():
+            statuses.setdefault(project_id, []).append(status)
+        return {project_id: Progress.of(values) for project_id, values in statuses.items()}
+
+    def next_position(self) -> int:
+        last = self.order_by("-position").values_list("position", flat=True).first()
+        return 0 if last is None else last + 1
+
+    def save_order(self, tasks: list["Task"]) -> None:
+        """Number ``tasks`` 0, 1, 2… in the given order, writing only the positions that change."""
+        with all_or_nothing():
+            for index, task in enumerate(tasks):
+                if task.position != index:
+                    self.filter(pk=task.pk).update(position=index)
+                    task.position = index
 
 
 class Task(models.Model):
@@ -136,5 +210,46 @@ class Task(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
     def is_overdue(self) -> bool:
         return self.status != self.Status.DONE and self.due_date is not None and self.due_date < timezone.localdate()
+
+    @property
+    def is_due_today(self) -> bool:
+        return self.status != self.Status.DONE and self.due_date == timezone.localdate()
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        # The project is already the caller's own; checking it again costs a query.
+        self.full_clean(exclude=["project"])
+        self.save(update_fields=["status", "completed_at", "updated_at"])
+
+    def move(self, direction: str, *, within_status: bool = False) -> bool:
+        """Swap the task with its neighbour above or below; False at either end.
+
+        ``within_status`` moves it among the tasks of its own status (a board
+        column) and leaves the others where they are.
+        """
+        ordered = list(Task.objects.filter(project_id=self.project_id))
+        scope = [task for task in ordered if task.status == self.status] if within_status else ordered
+        index = next(i for i, task in enumerate(scope) if task.pk == self.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if not 0 <= other < len(scope):
+            return False
+        mine, theirs = ordered.index(scope[index]), ordered.index(scope[other])
+        ordered[mine], ordered[theirs] = ordered[theirs], ordered[mine]
+        Task.objects.filter(project_id=self.project_id).save_order(ordered)
+        return True
+
+    def place(self, *, status: str, before: "Task | None" = None) -> None:
+        """Put the task in ``status``, just above ``before`` or else at the end."""
+        ordered = [task for task in Task.objects.filter(project_id=self.project_id) if task.pk != self.pk]
+        index = next((i for i, task in enumerate(ordered) if before and task.pk == before.pk), len(ordered))
+        ordered.insert(index, self)
+        with all_or_nothing():
+            if status != self.status:
+                self.set_status(status)
+            Task.objects.filter(project_id=self.project_id).save_order(ordered)

@@ -1,22 +1,361 @@
-from django.http import HttpRequest, HttpResponse
+"""Pages for projects and their tasks.
+
+Task changes answer HTMX requests with the task region (board or list) plus
+the project's progress bar out of band, and a toast; without HTMX they
+redirect back to the project page (post/redirect/get).
+"""
+
+from collections import Counter
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
-from projects.models import Project
+from chat.models import ChatHistory
+from projects.forms import ProjectFilterForm, ProjectForm, TaskAddForm, TaskForm, TaskMoveForm, TaskStatusForm
+from projects.models import Progress, Project, Task
+
+DETAIL = "projects/project_detail.html"
+TASK_VIEWS = ("board", "list")
+DASHBOARD_TASK_LIMIT = 8
+DASHBOARD_PROJECT_LIMIT = 8
+RECENT_CHAT_LIMIT = 5
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _get_or_404(queryset: QuerySet, pk: str) -> Model:
+    # A malformed key (not a number on SQLite, not an ObjectId on MongoDB) is just not found.
+    try:
+        return get_object_or_404(queryset, pk=pk)
+    except (ValueError, ValidationError, OverflowError):
+        raise Http404("No such item.") from None
+
+
+def _own_project(request: HttpRequest, pk: str) -> Project:
+    return _get_or_404(Project.objects.owned_by(request.user), pk)
+
+
+def _own_task(request: HttpRequest, pk: str, task_pk: str) -> tuple[Project, Task]:
+    project = _own_project(request, pk)
+    task = _get_or_404(Task.objects.filter(project=project), task_pk)
+    task.project = project
+    return project, task
+
+
+def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _wants_fragment(request: HtmxHttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
+    return trigger_client_event(response, "toast", {"message": message, "level": level})
+
+
+# --- Dashboard and project pages ---
 
 
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.owned_by(request.user).active()
-    return TemplateResponse(request, "projects/dashboard.html", {"projects": projects})
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    projects = list(Project.objects.owned_by(request.user))
+    current = [project for project in projects if not project.is_archived]
+    by_pk = {project.pk: project for project in projects}
+    tasks = Task.objects.in_projects(current)
+    progress = tasks.progress_by_project()
+    overdue = list(tasks.overdue().order_by("due_date", "position")[: DASHBOARD_TASK_LIMIT + 1])
+    due_soon = list(tasks.due_within(7).order_by("due_date", "position")[: DASHBOARD_TASK_LIMIT + 1])
+    for task in overdue + due_soon:
+        task.project = by_pk[task.project_id]
+    chats = list(ChatHistory.objects.owned_by(request.user).order_by("-created_at")[:RECENT_CHAT_LIMIT])
+    for chat in chats:
+        chat.project_name = by_pk[chat.project_id].name if chat.project_id in by_pk else ""
+    counts = Counter(project.status for project in current)
+    context = {
+        "has_projects": bool(projects),
+        "status_counts": [(value, label, counts[value]) for value, label in Project.Status.choices],
+        "archived_count": len(projects) - len(current),
+        "project_rows": [(project, progress.get(project.pk, Progress())) for project in current],
+        "project_limit": DASHBOARD_PROJECT_LIMIT,
+        "overdue": overdue[:DASHBOARD_TASK_LIMIT],
+        "more_overdue": len(overdue) > DASHBOARD_TASK_LIMIT,
+        "due_soon": due_soon[:DASHBOARD_TASK_LIMIT],
+        "more_due_soon": len(due_soon) > DASHBOARD_TASK_LIMIT,
+        "chats": chats,
+    }
+    return TemplateResponse(request, "projects/dashboard.html", context)
 
 
 @require_GET
-def project_list(request: HttpRequest) -> HttpResponse:
-    projects = Project.objects.owned_by(request.user)
-    return TemplateResponse(request, "projects/project_list.html", {"projects": projects})
+def project_list(request: HtmxHttpRequest) -> HttpResponse:
+    owned = Project.objects.owned_by(request.user)
+    form = ProjectFilterForm(request.GET)
+    projects = list(form.filter(owned))
+    progress = Task.objects.in_projects(projects).progress_by_project()
+    filtered = bool(form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["status"]))
+    context = {
+        "form": form,
+        "project_rows": [(project, progress.get(project.pk, Progress())) for project in projects],
+        "filtered": filtered,
+        # Only an empty result needs to ask whether the user has any projects at all.
+        "has_projects": bool(projects) or owned.exists(),
+    }
+    template = "projects/project_list.html"
+    if _wants_fragment(request):
+        template += "#project-results"
+    response = TemplateResponse(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _project_form_response(request: HtmxHttpRequest, form: ProjectForm, status: int = 200) -> HttpResponse:
+    template = "projects/project_form.html"
+    if _wants_fragment(request) and request.method == "POST":
+        template += "#project-form"
+    return TemplateResponse(request, template, {"form": form, "project": form.instance}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def project_create(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "projects/project_list.html", {"projects": []})
+def project_create(request: HtmxHttpRequest) -> HttpResponse:
+    """The blank-project form."""
+    project = Project(owner=request.user)
+    if request.method == "GET":
+        return _project_form_response(request, ProjectForm(instance=project))
+    form = ProjectForm(request.POST, instance=project)
+    if not form.is_valid():
+        return _project_form_response(request, form, status=422)
+    form.save()
+    messages.success(request, f"Created “{project.name}”. Add its first tasks.")
+    return _redirect(request, project.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    project = _own_project(request, pk)
+    if request.method == "GET":
+        return _project_form_response(request, ProjectForm(instance=project))
+    form = ProjectForm(request.POST, instance=project)
+    if not form.is_valid():
+        return _project_form_response(request, form, status=422)
+    form.save()
+    messages.success(request, f"Saved “{project.name}”.")
+    return _redirect(request, project.get_absolute_url())
+
+
+@require_POST
+def project_archive(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """Archive the project, or restore it when it is archived already."""
+    project = _own_project(request, pk)
+    if project.is_archived:
+        project.restore()
+        messages.success(request, f"Restored “{project.name}”.")
+        return _redirect(request, project.get_absolute_url())
+    project.archive()
+    messages.success(request, f"Archived “{project.name}”. Find it under the Archived filter.")
+    return _redirect(request, reverse("projects:list"))
+
+
+@require_http_methods(["GET", "POST"])
+def project_delete(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """GET asks for confirmation, naming how many tasks go with the project; POST deletes."""
+    project = _own_project(request, pk)
+    if request.method == "POST":
+        name = project.name
+        project.delete()
+        messages.success(request, f"Deleted “{name}” and its tasks.")
+        return _redirect(request, reverse("projects:list"))
+    context = {"project": project, "task_count": project.tasks.count()}
+    return TemplateResponse(request, "projects/project_confirm_delete.html", context)
+
+
+# --- The project page and its tasks ---
+
+
+def _task_view(request: HttpRequest) -> str:
+    view = request.session.get("task_view")
+    return view if view in TASK_VIEWS else "board"
+
+
+def _detail_context(request: HttpRequest, project: Project, **extra) -> dict:
+    tasks = list(project.tasks.all())
+    statuses = Task.Status.choices
+    columns = []
+    for index, (value, label) in enumerate(statuses):
+        columns.append(
+            {
+                "status": value,
+                "label": label,
+                "tasks": [task for task in tasks if task.status == value],
+                "previous": statuses[index - 1] if index > 0 else None,
+                "next": statuses[index + 1] if index + 1 < len(statuses) else None,
+            }
+        )
+    return {
+        "project": project,
+        "tasks": tasks,
+        "columns": columns,
+        "statuses": statuses,
+        "progress": Progress.of(task.status for task in tasks),
+        "task_view": _task_view(request),
+        "add_form": TaskAddForm(prefix="new"),
+        "today": timezone.localdate(),
+        **extra,
+    }
+
+
+@require_GET
+def project_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    project = _own_project(request, pk)
+    return TemplateResponse(request, DETAIL, _detail_context(request, project))
+
+
+def _task_region(request: HtmxHttpRequest, project: Project, *, status: int = 200, **extra) -> HttpResponse:
+    response = TemplateResponse(
+        request, f"{DETAIL}#task-response", _detail_context(request, project, **extra), status=status
+    )
+    # Whatever element asked, the answer replaces the whole task region.
+    return reswap(retarget(response, "#task-region"), "outerHTML")
+
+
+def _task_changed(request: HtmxHttpRequest, project: Project, message: str, level: str = "success") -> HttpResponse:
+    if not request.htmx:
+        getattr(messages, level)(request, message)
+        return redirect(project.get_absolute_url() + "#tasks")
+    return _toast(_task_region(request, project), message, level)
+
+
+def _task_refused(request: HtmxHttpRequest, project: Project, message: str) -> HttpResponse:
+    if request.htmx:
+        return _toast(_task_region(request, project, status=422, region_error=message), message, "error")
+    return TemplateResponse(request, DETAIL, _detail_context(request, project, region_error=message), status=422)
+
+
+@require_GET
+def task_region(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """The task region alone, e.g. to cancel an edit; the page itself without HTMX."""
+    project = _own_project(request, pk)
+    if not request.htmx:
+        return redirect(project.get_absolute_url() + "#tasks")
+    return _task_region(request, project)
+
+
+@require_POST
+def task_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """Switch between the board and the list, and remember the choice."""
+    project = _own_project(request, pk)
+    view = request.POST.get("view")
+    if view not in TASK_VIEWS:
+        return _task_refused(request, project, "Choose the board or the list view.")
+    request.session["task_view"] = view
+    if not request.htmx:
+        return redirect(project.get_absolute_url() + "#tasks")
+    return _task_region(request, project)
+
+
+@require_POST
+def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    project = _own_project(request, pk)
+    form = TaskAddForm(request.POST, prefix="new", instance=Task(project=project))
+    if not form.is_valid():
+        if request.htmx:
+            response = TemplateResponse(
+                request, f"{DETAIL}#task-add-form", {"project": project, "add_form": form}, status=422
+            )
+            return reswap(retarget(response, "#task-add-form"), "outerHTML")
+        return TemplateResponse(request, DETAIL, _detail_context(request, project, add_form=form), status=422)
+    task = form.save(commit=False)
+    task.position = project.tasks.next_position()
+    task.save()
+    project.touch()
+    return _task_changed(request, project, f"Added “{task.title}”.")
+
+
+@require_http_methods(["GET", "POST"])
+def task_edit(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
+    """Edit a task in place: GET swaps its form in, POST saves it."""
+    project, task = _own_task(request, pk, task_pk)
+    prefix = f"task-{task.pk}"
+    status = 200
+    if request.method == "POST":
+        form = TaskForm(request.POST, instance=task, prefix=prefix)
+        if form.is_valid():
+            form.save()
+            project.touch()
+            return _task_changed(request, project, f"Saved “{task.title}”.")
+        status = 422
+    else:
+        form = TaskForm(instance=task, prefix=prefix)
+    if request.htmx:
+        context = {"project": project, "task": task, "form": form}
+        response = TemplateResponse(request, f"{DETAIL}#task-edit", context, status=status)
+        return reswap(retarget(response, f"#task-{task.pk}"), "outerHTML")
+    return TemplateResponse(request, DETAIL, _detail_context(request, project, edit_form=form), status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def task_delete(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
+    """GET asks for confirmation in place of the task; POST deletes it."""
+    project, task = _own_task(request, pk, task_pk)
+    if request.method == "POST":
+        title = task.title
+        task.delete()
+        project.touch()
+        return _task_changed(request, project, f"Deleted “{title}”.")
+    if request.htmx:
+        response = TemplateResponse(request, f"{DETAIL}#task-delete", {"project": project, "task": task})
+        return reswap(retarget(response, f"#task-{task.pk}"), "outerHTML")
+    return TemplateResponse(request, DETAIL, _detail_context(request, project, deleting=task.pk))
+
+
+@require_POST
+def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
+    """Change a task's status in one click; a drag on the board also says where it lands."""
+    project, task = _own_task(request, pk, task_pk)
+    form = TaskStatusForm(request.POST)
+    if not form.is_valid():
+        return _task_refused(request, project, "Choose a status: To do, In progress or Done.")
+    status = form.cleaned_data["status"]
+    changed = status != task.status
+    if form.cleaned_data["before"]:
+        before = _get_or_404(Task.objects.filter(project=project), form.cleaned_data["before"])
+        task.place(status=status, before=before)
+    elif form.cleaned_data["end"]:
+        task.place(status=status)
+    elif changed:
+        task.set_status(status)
+    project.touch()
+    if not changed:
+        message = f"Moved “{task.title}”."
+    elif task.is_done:
+        message = f"Marked “{task.title}” as done."
+    else:
+        message = f"Moved “{task.title}” to {task.get_status_display()}."
+    return _task_changed(request, project, message)
+
+
+@require_POST
+def task_move(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
+    """Move a task up or down, in the list or within its board column."""
+    project, task = _own_task(request, pk, task_pk)
+    form = TaskMoveForm(request.POST)
+    if not form.is_valid():
+        return _task_refused(request, project, "Move a task up or down.")
+    direction = form.cleaned_data["direction"]
+    if not task.move(direction, within_status=form.cleaned_data["within_status"]):
+        edge = "top" if direction == "up" else "bottom"
+        return _task_changed(request, project, f"“{task.title}” is already at the {edge}.", "warning")
+    project.touch()
+    return _task_changed(request, project, f"Moved “{task.title}” {direction}.")

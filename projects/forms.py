@@ -1,0 +1,89 @@
+from django import forms
+
+from projects.models import Project, Task
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ("name", "description", "status", "priority", "start_date", "due_date")
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": "e.g. Launch the new website", "autocomplete": "off"}),
+            "description": forms.Textarea(attrs={"rows": 4, "placeholder": "What is this project about?"}),
+            "start_date": DateInput(),
+            "due_date": DateInput(),
+        }
+        error_messages = {"name": {"required": "Give the project a name."}}
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ("title", "description", "status", "priority", "due_date", "estimate_hours")
+        labels = {"title": "Task", "estimate_hours": "Estimate (hours)"}
+        widgets = {
+            "title": forms.TextInput(attrs={"autocomplete": "off"}),
+            "description": forms.Textarea(attrs={"rows": 2, "placeholder": "Details (optional)"}),
+            "due_date": DateInput(),
+            "estimate_hours": forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
+        }
+        help_texts = {"estimate_hours": ""}
+        error_messages = {"title": {"required": "Give the task a title."}}
+
+
+class TaskAddForm(TaskForm):
+    """The one-line form above the task list: a title, and optionally priority and due date."""
+
+    class Meta(TaskForm.Meta):
+        fields = ("title", "priority", "due_date")
+        widgets = {
+            "title": forms.TextInput(attrs={"autocomplete": "off", "placeholder": "Add a task…"}),
+            "due_date": DateInput(),
+        }
+        labels = {"title": "New task", "due_date": "Due"}
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Task.Status.choices)
+    before = forms.CharField(required=False, max_length=64)
+    end = forms.BooleanField(required=False)
+
+
+class TaskMoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")])
+    within_status = forms.BooleanField(required=False)
+
+
+class ProjectFilterForm(forms.Form):
+    ARCHIVED = "archived"
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search by name…", "autocomplete": "off"}),
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "All current"), *Project.Status.choices, (ARCHIVED, "Archived")],
+    )
+
+    def filter(self, projects):
+        """The projects matching the form; an invalid filter shows all current projects."""
+        if not self.is_valid():
+            return projects.active()
+        status = self.cleaned_data["status"]
+        if status == self.ARCHIVED:
+            projects = projects.archived()
+        else:
+            projects = projects.active()
+            if status:
+                projects = projects.filter(status=status)
+        return projects.search(self.cleaned_data["q"])

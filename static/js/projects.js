@@ -1,0 +1,68 @@
+// Drag and drop on the task board. Dropping a card posts its new column and
+// the card it now sits above; the server answers with the whole task region.
+// Every move also has buttons on the card, so this script is only a shortcut.
+(function () {
+  "use strict";
+
+  var dragged = null;
+
+  function cardBelow(list, y) {
+    var cards = list.querySelectorAll(".task[draggable='true']");
+    for (var i = 0; i < cards.length; i++) {
+      if (cards[i] === dragged) continue;
+      var box = cards[i].getBoundingClientRect();
+      if (y < box.top + box.height / 2) return cards[i];
+    }
+    return null;
+  }
+
+  function clearDropTargets() {
+    document.querySelectorAll(".board__column--drop").forEach(function (column) {
+      column.classList.remove("board__column--drop");
+    });
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest(".board .task[draggable='true']");
+    if (!card) return;
+    dragged = card;
+    dragged.classList.add("task--dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.dataset.taskId);
+  });
+
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("task--dragging");
+    dragged = null;
+    clearDropTargets();
+  });
+
+  document.addEventListener("dragover", function (event) {
+    if (!dragged) return;
+    var list = event.target.closest && event.target.closest(".board__cards");
+    if (!list) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    clearDropTargets();
+    list.closest(".board__column").classList.add("board__column--drop");
+    var below = cardBelow(list, event.clientY);
+    list.insertBefore(dragged, below || list.querySelector(".board__empty"));
+  });
+
+  document.addEventListener("drop", function (event) {
+    if (!dragged) return;
+    var list = event.target.closest && event.target.closest(".board__cards");
+    if (!list) return;
+    event.preventDefault();
+    var below = cardBelow(list, event.clientY);
+    var values = { status: list.dataset.status };
+    if (below) values.before = below.dataset.taskId;
+    else values.end = "on";
+    htmx.ajax("POST", dragged.dataset.statusUrl, {
+      source: dragged,
+      target: "#task-region",
+      swap: "outerHTML",
+      values: values,
+    });
+  });
+})();
