@@ -171,3 +171,10 @@ def test_profile_refuses_an_email_another_account_uses(client):
 
     assert response.status_code == 400
     assert "Another account already uses this email" in response.content.decode()
+
+
+def test_an_empty_sign_up_post_says_what_is_missing(client):
+    response = client.post(reverse("accounts:signup"), {})
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
