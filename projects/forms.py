@@ -20,7 +20,11 @@ class ProjectForm(forms.ModelForm):
             "start_date": DateInput(),
             "due_date": DateInput(),
         }
-        error_messages = {"name": {"required": "Give the project a name."}}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Project.clean() says what a missing name means; the form would say it a second time.
+        self.fields["name"].required = False
 
 
 class TaskForm(forms.ModelForm):
@@ -35,7 +39,11 @@ class TaskForm(forms.ModelForm):
             "estimate_hours": forms.NumberInput(attrs={"step": "0.5", "min": "0"}),
         }
         help_texts = {"estimate_hours": ""}
-        error_messages = {"title": {"required": "Give the task a title."}}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Task.clean() says what a missing title means; the form would say it a second time.
+        self.fields["title"].required = False
 
 
 class TaskAddForm(TaskForm):
