@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Browser tests use this Chromium; they are skipped when it is absent.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: run test lint format setup migrate mongo-migrations clean
+.PHONY: run test lint format setup migrate mongo-migrations bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,7 @@ mongo-migrations: setup
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
+
+# Latency and throughput of the hot pages, as ratios to /api/health.
+bench: setup
+	$(PY) -m bench.run

@@ -1,0 +1,183 @@
+"""Benchmark harness: latency and throughput of the hot pages, as ratios.
+
+    make bench            # or: python -m bench.run [--requests 200]
+
+Serves the app with uvicorn (DEBUG off, offline assistant) on a throwaway
+SQLite database seeded with 50 projects × 20 tasks and 200 chats, then times
+each page against ``GET /api/health`` on the same server in the same run.
+Ratios, not seconds, are what we compare: they hold across machines. A page
+over its budget makes the run exit non-zero.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from bench.seed import USER_EMAIL, USER_PASSWORD
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Median latency of a page divided by that of /api/health, at most.
+LATENCY_BUDGETS = {"dashboard": 25.0, "project list": 25.0, "project detail": 25.0, "planning chat": 25.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True
+    )
+    return result.stdout
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit("The server did not start.")
+
+
+def log_in(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/",
+        data={"username": USER_EMAIL, "password": USER_PASSWORD, "csrfmiddlewaretoken": client.cookies["csrftoken"]},
+        headers={"Referer": base + "/accounts/login/"},
+    )
+    if response.status_code != 302:
+        raise SystemExit(f"Log-in failed with {response.status_code}.")
+    return client
+
+
+def latencies(client: httpx.Client, path: str, count: int) -> list[float]:
+    for _ in range(5):  # warm up
+        client.get(path)
+    timings = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = client.get(path)
+        timings.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}.")
+    return timings
+
+
+def throughput(client: httpx.Client, path: str, count: int, workers: int = 4) -> float:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda _: client.get(path), range(count)))
+    return count / (time.perf_counter() - start)
+
+
+def stream_first_token_ratio(client: httpx.Client) -> float | None:
+    """Time to the first streamed event over time to the end of the reply."""
+    start = time.perf_counter()
+    first = None
+    with client.stream(
+        "POST",
+        "/api/chat/send",
+        json={"message": "What should I do next?", "chatType": "project-planning"},
+        headers={"Accept": "text/event-stream", "X-CSRFToken": client.cookies["csrftoken"]},
+    ) as response:
+        if response.status_code != 200:
+            return None
+        for line in response.iter_lines():
+            if line.startswith("data:") and first is None:
+                first = time.perf_counter() - start
+    total = time.perf_counter() - start
+    return None if first is None else first / total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=200)
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as workdir:
+        port = free_port()
+        env = {
+            **os.environ,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-secret",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
+            "AI_PROVIDER": "offline",
+            "SECURE_COOKIES": "0",
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "catalyst.settings",
+        }
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        subprocess.run([sys.executable, "-m", "bench.seed", "50", "20", "200"], cwd=BASE_DIR, env=env, check=True)
+        project_id = manage(
+            env, "shell", "-v0", "-c", "from projects.models import Project; print(Project.objects.first().pk)"
+        ).split()[-1]
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "catalyst.asgi:application",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--lifespan",
+                "off",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base + "/api/health")
+            client = log_in(base)
+            pages = {
+                "health": "/api/health",
+                "dashboard": "/",
+                "project list": "/projects/",
+                "project detail": f"/projects/{project_id}/",
+                "planning chat": "/chat/",
+            }
+            medians = {
+                name: statistics.median(latencies(client, path, options.requests)) for name, path in pages.items()
+            }
+            base_rps = throughput(client, "/api/health", options.requests)
+            print(f"{'page':<16}{'median ms':>10}{'× health':>10}{'rps × health':>14}{'budget':>8}")
+            failed = []
+            for name, path in pages.items():
+                ratio = medians[name] / medians["health"]
+                rps_ratio = throughput(client, path, options.requests) / base_rps
+                budget = LATENCY_BUDGETS.get(name)
+                print(f"{name:<16}{medians[name] * 1000:>10.1f}{ratio:>10.1f}{rps_ratio:>14.2f}{budget or '':>8}")
+                if budget and ratio > budget:
+                    failed.append(name)
+            ratio = stream_first_token_ratio(client)
+            if ratio is not None:
+                print(f"chat stream: first event after {ratio:.0%} of the whole reply's time")
+        finally:
+            server.terminate()
+            server.wait(10)
+    if failed:
+        raise SystemExit(f"Over budget: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
