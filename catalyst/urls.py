@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("accounts/", include("accounts.urls")),
     path("chat/", include("chat.urls")),
+    path("projects/<str:pk>/chat/", include("chat.project_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

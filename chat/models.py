@@ -1,4 +1,7 @@
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -9,6 +12,21 @@ class ChatHistoryQuerySet(models.QuerySet):
 
     def of_type(self, chat_type: str) -> "ChatHistoryQuerySet":
         return self.filter(chat_type=chat_type)
+
+    def in_chat(self, *, chat_type: str, project=None) -> "ChatHistoryQuerySet":
+        """One conversation: a chat type, in one project or in none."""
+        if project is None:
+            return self.filter(chat_type=chat_type, project__isnull=True)
+        return self.filter(chat_type=chat_type, project=project)
+
+    def pending(self) -> "ChatHistoryQuerySet":
+        return self.filter(status=ChatHistory.Status.PENDING)
+
+    def before(self, moment: datetime.datetime) -> "ChatHistoryQuerySet":
+        return self.filter(created_at__lt=moment)
+
+    def matching(self, text: str) -> "ChatHistoryQuerySet":
+        return self.filter(models.Q(message__icontains=text) | models.Q(response__icontains=text))
 
 
 class ChatHistory(models.Model):
@@ -24,6 +42,19 @@ class ChatHistory(models.Model):
         COMPLETE = "complete", "Complete"
         INTERRUPTED = "interrupted", "Interrupted"
         FAILED = "failed", "Failed"
+
+    class ErrorKind(models.TextChoices):
+        """Why a reply is interrupted or failed; each reads differently in the UI."""
+
+        STOPPED = "stopped", "Stopped"
+        CUT = "cut", "Connection dropped"
+        OUTPUT_LIMIT = "output_limit", "Output limit reached"
+        LOST = "lost", "Server restarted"
+        RATE_LIMITED = "rate_limited", "Rate limited"
+        SAFETY = "safety", "Blocked for safety"
+        UNAVAILABLE = "unavailable", "Assistant unreachable"
+        MISCONFIGURED = "misconfigured", "Assistant misconfigured"
+        EMPTY = "empty", "Empty reply"
 
     MESSAGE_MAX_LENGTH = 8000
 
@@ -46,6 +77,7 @@ class ChatHistory(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
     model_name = models.CharField(max_length=100, blank=True, db_column="model")
     error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, db_column="errorKind")
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True, db_column="promptTokens")
     response_tokens = models.PositiveIntegerField(null=True, blank=True, db_column="responseTokens")
     created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
@@ -63,8 +95,55 @@ class ChatHistory(models.Model):
     def __str__(self) -> str:
         return self.message[:60]
 
+    def clean(self) -> None:
+        super().clean()
+        self.message = self.message.strip()
+        if not self.message:
+            raise ValidationError({"message": "Write a message first."})
+        if len(self.message) > self.MESSAGE_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    "message": f"Your message is {len(self.message):,} characters long; "
+                    f"the limit is {self.MESSAGE_MAX_LENGTH:,}. Shorten it or split it into parts."
+                }
+            )
+
     @property
     def total_tokens(self) -> int | None:
         if self.prompt_tokens is None and self.response_tokens is None:
             return None
         return (self.prompt_tokens or 0) + (self.response_tokens or 0)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def can_continue(self) -> bool:
+        return self.status == self.Status.INTERRUPTED and bool(self.response)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.INTERRUPTED, self.Status.FAILED)
+
+    def as_document(self) -> dict:
+        """The prototype's JSON shape (plus ``status`` and ``projectId``)."""
+        return {
+            "_id": str(self.pk),
+            "userId": str(self.user_id),
+            "message": self.message,
+            "response": self.response,
+            "chatType": self.chat_type,
+            "createdAt": _js_datetime(self.created_at),
+            "updatedAt": _js_datetime(self.updated_at),
+            "status": self.status,
+            "projectId": None if self.project_id is None else str(self.project_id),
+        }
+
+
+def _js_datetime(moment: datetime.datetime | None) -> str | None:
+    # The format JavaScript's Date#toJSON writes, as the prototype's documents did.
+    if moment is None:
+        return None
+    moment = moment.astimezone(datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

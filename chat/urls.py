@@ -6,4 +6,11 @@ app_name = "chat"
 
 urlpatterns = [
     path("", views.planning, name="planning"),
+    path("send/", views.send, name="send"),
+    path("clear/", views.clear, name="clear"),
+    path("export/", views.export, name="export"),
+    path("<str:pk>/stream/", views.stream, name="stream"),
+    path("<str:pk>/stop/", views.stop, name="stop"),
+    path("<str:pk>/retry/", views.retry, name="retry"),
+    path("<str:pk>/continue/", views.continue_reply, name="continue"),
 ]

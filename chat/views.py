@@ -1,8 +1,267 @@
-from django.http import HttpRequest, HttpResponse
+"""The planning chat pages: one chat per user, and one per project."""
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.handlers.asgi import ASGIRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+
+from chat import services
+from chat.generation import follow, follow_sync, orphans_settle
+from chat.models import ChatHistory
+from chat.providers import get_provider
+from projects.models import Project
+
+PAGE_SIZE = 20
+SEARCH_LIMIT = 50
+PLANNING = ChatHistory.ChatType.PROJECT_PLANNING
+
+
+def owned_or_404(queryset: QuerySet, pk):
+    """``get_object_or_404`` that answers 404, not 500, to a malformed id."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+async def aowned_or_404(queryset: QuerySet, pk):
+    try:
+        return await queryset.aget(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def _project_param(request: HttpRequest, value: str | None) -> Project | None:
+    if not value:
+        return None
+    return owned_or_404(Project.objects.owned_by(request.user), value)
+
+
+def _chat_url(project: Project | None) -> str:
+    if project is None:
+        return reverse("chat:planning")
+    return reverse("project-chat:page", args=[project.pk])
+
+
+def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
+    return owned_or_404(ChatHistory.objects.owned_by(request.user).select_related("project"), pk)
+
+
+# --- The page ---------------------------------------------------------------------
 
 
 @require_GET
 def planning(request: HttpRequest) -> HttpResponse:
-    return TemplateResponse(request, "chat/chat.html", {})
+    return _chat_page(request, project=None)
+
+
+@require_GET
+def project_chat(request: HttpRequest, pk: str) -> HttpResponse:
+    project = owned_or_404(Project.objects.owned_by(request.user), pk)
+    return _chat_page(request, project=project)
+
+
+def _chat_page(request: HttpRequest, *, project: Project | None) -> HttpResponse:
+    records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
+    query = request.GET.get("q", "").strip()[:200]
+    before = parse_datetime(request.GET.get("before", "") or "") if not query else None
+    if query:
+        chats = list(records.matching(query).order_by("-created_at")[:SEARCH_LIMIT])[::-1]
+        has_earlier = False
+    else:
+        page = list((records.before(before) if before else records).order_by("-created_at")[: PAGE_SIZE + 1])
+        has_earlier = len(page) > PAGE_SIZE
+        chats = page[:PAGE_SIZE][::-1]
+    orphans_settle(chats)
+    provider = get_provider()
+    context = {
+        "project": project,
+        "chats": chats,
+        "has_earlier": has_earlier,
+        "earliest": chats[0].created_at.isoformat() if chats else "",
+        "query": query,
+        "total": records.count(),
+        "chat_url": _chat_url(project),
+        "assistant_label": provider.label,
+        "offline": provider.name == "offline",
+        "message_max_length": ChatHistory.MESSAGE_MAX_LENGTH,
+    }
+    template = "chat/chat.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#earlier" if before else "#log"
+    return TemplateResponse(request, template, context)
+
+
+# --- Sending, and acting on one reply -----------------------------------------------
+
+
+@require_POST
+def send(request: HttpRequest) -> HttpResponse:
+    project = _project_param(request, request.POST.get("project"))
+    message = request.POST.get("message", "")
+    try:
+        chat = services.chat_send(
+            user=request.user, message=message, chat_type=request.POST.get("chat_type") or PLANNING, project=project
+        )
+    except services.ChatRejected as rejection:
+        if request.htmx:
+            response = TemplateResponse(
+                request, "chat/chat.html#composer-error", {"error": str(rejection)}, status=rejection.status
+            )
+            if rejection.retry_after:
+                response["Retry-After"] = str(rejection.retry_after)
+            return reswap(retarget(response, "#composer-error"), "innerHTML")
+        messages.error(request, str(rejection))
+        response = _chat_page(request, project=project)
+        response.context_data["draft"] = message
+        response.status_code = rejection.status
+        return response
+    if request.htmx:
+        return TemplateResponse(request, "chat/chat.html#sent", {"chat": chat})
+    return redirect(_chat_url(project))
+
+
+def _reply_response(request: HttpRequest, chat: ChatHistory, toast: str | None = None) -> HttpResponse:
+    if not request.htmx:
+        if toast:
+            messages.warning(request, toast)
+        return redirect(_chat_url(chat.project) + f"#chat-{chat.pk}")
+    response = TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
+    if toast:
+        trigger_client_event(response, "toast", {"message": toast, "level": "warning"})
+    return response
+
+
+@require_POST
+def stop(request: HttpRequest, pk: str) -> HttpResponse:
+    chat = services.chat_stop(chat=_owned_chat(request, pk))
+    return _reply_response(request, chat)
+
+
+@require_POST
+def retry(request: HttpRequest, pk: str) -> HttpResponse:
+    chat = _owned_chat(request, pk)
+    try:
+        services.chat_retry(chat=chat)
+    except services.ChatRejected as rejection:
+        chat.refresh_from_db()
+        return _reply_response(request, chat, toast=str(rejection))
+    return _reply_response(request, chat)
+
+
+@require_POST
+def continue_reply(request: HttpRequest, pk: str) -> HttpResponse:
+    chat = _owned_chat(request, pk)
+    try:
+        services.chat_continue(chat=chat)
+    except services.ChatRejected as rejection:
+        chat.refresh_from_db()
+        return _reply_response(request, chat, toast=str(rejection))
+    return _reply_response(request, chat)
+
+
+@require_POST
+def clear(request: HttpRequest) -> HttpResponse:
+    project = _project_param(request, request.POST.get("project"))
+    removed = services.chat_clear(user=request.user, chat_type=PLANNING, project=project)
+    note = (
+        f"Removed {removed} message{'s' if removed != 1 else ''} from this chat."
+        if removed
+        else "This chat was already empty."
+    )
+    if request.htmx:
+        response = HttpResponseClientRedirect(_chat_url(project))
+        messages.success(request, note)
+        return response
+    messages.success(request, note)
+    return redirect(_chat_url(project))
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    project = _project_param(request, request.GET.get("project"))
+    chats = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
+    title = f"{project.name} — planning chat" if project else "Planning chat"
+    now = timezone.now()
+    lines = [f"# {title}", "", f"Exported {now:%Y-%m-%d %H:%M} UTC from Project Catalyst.", ""]
+    for chat in chats.iterator():
+        lines += [f"## You · {chat.created_at:%Y-%m-%d %H:%M}", "", chat.message, ""]
+        lines += [f"## Assistant · {chat.updated_at:%Y-%m-%d %H:%M}", ""]
+        if chat.response:
+            lines += [chat.response.rstrip(), ""]
+        if chat.status != ChatHistory.Status.COMPLETE:
+            lines += [f"> *{chat.get_status_display()}: {chat.error or 'no reply yet'}*", ""]
+    response = HttpResponse("\n".join(lines), content_type="text/markdown; charset=utf-8")
+    filename = f"{slugify(title) or 'chat'}-{now:%Y-%m-%d}.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- The reply as an event stream ---------------------------------------------------
+
+
+def sse_event(event: str, data: str) -> str:
+    """One server-sent event; multi-line data becomes several ``data:`` lines."""
+    lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
+
+
+def event_stream_response(content) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _page_event(event: tuple[str, str]) -> str:
+    kind, data = event
+    if kind == "ping":
+        return ": keep-alive\n\n"
+    return sse_event(kind, escape(data))
+
+
+def _final_reply_html(chat: ChatHistory | None) -> str:
+    if chat is None:
+        return ""
+    return render_to_string("chat/chat.html#reply", {"chat": chat})
+
+
+@require_GET
+async def stream(request: HttpRequest, pk: str) -> HttpResponse:
+    """The reply so far, its new text as it arrives, then the finished reply."""
+    user = await request.auser()
+    chat = await aowned_or_404(ChatHistory.objects.owned_by(user), pk)
+    if isinstance(request, ASGIRequest):
+        return event_stream_response(_page_events(chat.pk))
+    return event_stream_response(_page_events_sync(chat.pk))
+
+
+async def _page_events(pk):
+    yield "retry: 2000\n\n"
+    async for event in follow(pk):
+        if event[0] == "done":
+            chat = await ChatHistory.objects.filter(pk=pk).afirst()
+            yield sse_event("done", await sync_to_async(_final_reply_html)(chat))
+            return
+        yield _page_event(event)
+
+
+def _page_events_sync(pk):
+    yield "retry: 2000\n\n"
+    for event in follow_sync(pk):
+        if event[0] == "done":
+            yield sse_event("done", _final_reply_html(ChatHistory.objects.filter(pk=pk).first()))
+            return
+        yield _page_event(event)
