@@ -1,0 +1,142 @@
+"""Bad input gets inline errors, a 4xx status and leaves nothing half-saved."""
+
+import pytest
+
+from projects.models import Project, Task
+from projects.tests.helpers import HTMX
+from tests.factories import ProjectFactory, TaskFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def user(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def project(user):
+    return ProjectFactory(owner=user, name="Compiler")
+
+
+VALID_PROJECT = {"name": "Rocket", "status": "planning", "priority": "medium"}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"name": "   "}, "name", "Give the project a name."),
+        ({"name": "x" * 201}, "name", "at most 200 characters"),
+        ({"description": "x" * 5001}, "description", "at most 5000 characters"),
+        ({"start_date": "2030-05-02", "due_date": "2030-05-01"}, "due_date", "cannot be before the start date"),
+        ({"status": "someday"}, "status", "Select a valid choice"),
+        ({"priority": "whenever"}, "priority", "Select a valid choice"),
+        ({"start_date": "not a date"}, "start_date", "Enter a valid date"),
+    ],
+)
+def test_bad_project_input_shows_inline_errors_and_saves_nothing(client, user, change, field, message):
+    response = client.post("/projects/new/", {**VALID_PROJECT, **change}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "<html" not in body
+    assert 'id="project-form"' in body
+    assert f'id="id_{field}_error"' in body
+    assert message in body
+    assert body.count(message) == 1
+    assert not Project.objects.exists()
+
+
+def test_bad_project_input_without_javascript_shows_the_whole_page(client, user):
+    response = client.post("/projects/new/", {**VALID_PROJECT, "name": ""})
+    assert response.status_code == 422
+    assert "<html" in response.content.decode()
+    assert "Give the project a name." in response.content.decode()
+
+
+def test_bad_project_edit_keeps_the_stored_project(client, project):
+    response = client.post(
+        f"/projects/{project.pk}/edit/",
+        {**VALID_PROJECT, "name": "New name", "start_date": "2030-05-02", "due_date": "2030-05-01"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    project.refresh_from_db()
+    assert (project.name, project.due_date) == ("Compiler", None)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"new-title": "  "}, "title", "Give the task a title."),
+        ({"new-title": "x" * 201}, "title", "at most 200 characters"),
+        ({"new-priority": "whenever"}, "priority", "Select a valid choice"),
+        ({"new-due_date": "31/31/2030"}, "due_date", "Enter a valid date"),
+    ],
+)
+def test_bad_new_task_shows_inline_errors_and_saves_nothing(client, project, change, field, message):
+    response = client.post(
+        f"/projects/{project.pk}/tasks/new/", {"new-title": "Fine", "new-priority": "low", **change}, headers=HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "<html" not in body
+    assert response["HX-Retarget"] == "#task-add-form"
+    assert f'id="id_new-{field}_error"' in body
+    assert body.count(message) == 1
+    assert not Task.objects.exists()
+
+
+def test_bad_new_task_without_javascript_shows_the_page_with_the_error(client, project):
+    response = client.post(f"/projects/{project.pk}/tasks/new/", {"new-title": ""})
+    assert response.status_code == 422
+    assert "Give the task a title." in response.content.decode()
+    assert not Task.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"title": ""}, "Give the task a title."),
+        ({"description": "x" * 5001}, "at most 5000 characters"),
+        ({"status": "someday"}, "Select a valid choice"),
+        ({"estimate_hours": "-3"}, "greater than or equal to 0"),
+    ],
+)
+def test_bad_task_edit_shows_inline_errors_and_keeps_the_task(client, project, change, message):
+    task = TaskFactory(project=project, title="Lexer")
+    prefix = f"task-{task.pk}-"
+    data = {prefix + "title": "Parser", prefix + "status": "done", prefix + "priority": "low"}
+    data.update({prefix + key: value for key, value in change.items()})
+    response = client.post(f"/projects/{project.pk}/tasks/{task.pk}/edit/", data, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == f"#task-{task.pk}"
+    assert "<html" not in body
+    assert message in body
+    task.refresh_from_db()
+    assert (task.title, task.status, task.priority) == ("Lexer", "todo", "medium")
+
+
+@pytest.mark.parametrize("data", [{"status": "someday"}, {}, {"status": "done", "before": "x" * 65}])
+def test_unknown_status_is_refused_with_an_inline_error(client, project, data):
+    task = TaskFactory(project=project)
+    response = client.post(f"/projects/{project.pk}/tasks/{task.pk}/status/", data, headers=HTMX)
+    assert response.status_code == 422
+    assert "Choose a status" in response.content.decode()
+    assert "<html" not in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == "todo"
+
+
+def test_unknown_move_direction_is_refused(client, project):
+    task = TaskFactory(project=project)
+    response = client.post(f"/projects/{project.pk}/tasks/{task.pk}/move/", {"direction": "sideways"}, headers=HTMX)
+    assert response.status_code == 422
+
+
+def test_unknown_task_view_is_refused_and_not_remembered(client, project):
+    response = client.post(f"/projects/{project.pk}/tasks/view/", {"view": "gantt"}, headers=HTMX)
+    assert response.status_code == 422
+    assert client.get(f"/projects/{project.pk}/").context["task_view"] == "board"

@@ -1,0 +1,383 @@
+import datetime
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from chat.models import ChatHistory
+from projects.models import Project, Task
+from projects.tests.helpers import HTMX
+from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def user(client):
+    user = UserFactory(name="Grace Hopper")
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def project(user):
+    return ProjectFactory(owner=user, name="Compiler")
+
+
+def toast(response) -> dict:
+    return json.loads(response["HX-Trigger"])["toast"]
+
+
+def task_url(name, task, **kwargs):
+    return reverse(f"projects:{name}", kwargs={"pk": task.project_id, "task_pk": task.pk, **kwargs})
+
+
+# --- Dashboard ---
+
+
+def test_dashboard_tells_a_new_user_what_to_do_first(client, user):
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "No projects yet" in body
+    assert reverse("projects:create") in body
+    assert reverse("chat:planning") in body
+    assert "No chats yet" in body
+
+
+def test_dashboard_answers_at_its_second_address(client, user):
+    assert client.get("/dashboard/").status_code == 200
+
+
+def test_dashboard_counts_projects_by_status_and_leaves_archived_ones_out(client, user):
+    ProjectFactory.create_batch(2, owner=user, status=Project.Status.ACTIVE)
+    ProjectFactory(owner=user, status=Project.Status.ON_HOLD)
+    ProjectFactory(owner=user, status=Project.Status.ACTIVE, archived_at=timezone.now())
+    response = client.get("/")
+    counts = {value: count for value, _, count in response.context["status_counts"]}
+    assert counts == {"planning": 0, "active": 2, "on-hold": 1, "completed": 0}
+    assert response.context["archived_count"] == 1
+
+
+def test_dashboard_lists_due_and_overdue_tasks_linking_to_their_project(client, user, project):
+    today = timezone.localdate()
+    TaskFactory(project=project, title="Fix the parser", due_date=today - datetime.timedelta(days=2))
+    TaskFactory(project=project, title="Write the manual", due_date=today + datetime.timedelta(days=3))
+    TaskFactory(project=project, title="Done already", due_date=today, status=Task.Status.DONE)
+    TaskFactory(project=project, title="Next month", due_date=today + datetime.timedelta(days=30))
+    response = client.get("/")
+    body = response.content.decode()
+    assert [t.title for t in response.context["overdue"]] == ["Fix the parser"]
+    assert [t.title for t in response.context["due_soon"]] == ["Write the manual"]
+    assert f'href="/projects/{project.pk}/#task-' in body
+    assert "Done already" not in body and "Next month" not in body
+
+
+def test_dashboard_shows_progress_per_project(client, user, project):
+    TaskFactory(project=project, status=Task.Status.DONE)
+    TaskFactory(project=project)
+    response = client.get("/")
+    assert 'aria-valuenow="50"' in response.content.decode()
+
+
+def test_dashboard_shows_the_five_most_recent_chats(client, user, project):
+    now = timezone.now()
+    for n in range(7):
+        ChatHistoryFactory(user=user, message=f"Question number {n}", created_at=now - datetime.timedelta(minutes=n))
+    ChatHistoryFactory(user=user, message="About the compiler", project=project, created_at=now)
+    ChatHistoryFactory(message="Someone else's question")
+    response = client.get("/")
+    chats = response.context["chats"]
+    assert len(chats) == 5
+    assert chats[0].created_at >= chats[-1].created_at
+    body = response.content.decode()
+    assert "Someone else" not in body
+    assert f"/projects/{project.pk}/chat/" in body
+    assert ChatHistory.objects.count() == 9
+
+
+# --- Project list ---
+
+
+def test_project_list_filters_by_status_and_searches_by_name(client, user):
+    ProjectFactory(owner=user, name="Garden shed", status=Project.Status.ACTIVE)
+    ProjectFactory(owner=user, name="Garden pond", status=Project.Status.PLANNING)
+    ProjectFactory(owner=user, name="Taxes", status=Project.Status.ACTIVE)
+    response = client.get("/projects/", {"q": "garden", "status": "active"})
+    assert [p.name for p, _ in response.context["project_rows"]] == ["Garden shed"]
+
+
+def test_project_list_hides_archived_projects_unless_asked(client, user):
+    ProjectFactory(owner=user, name="Old one", archived_at=timezone.now())
+    ProjectFactory(owner=user, name="Current one")
+    assert [p.name for p, _ in client.get("/projects/").context["project_rows"]] == ["Current one"]
+    archived = client.get("/projects/", {"status": "archived"})
+    assert [p.name for p, _ in archived.context["project_rows"]] == ["Old one"]
+
+
+def test_project_list_search_answers_htmx_with_the_results_only(client, user):
+    ProjectFactory(owner=user, name="Garden shed")
+    response = client.get("/projects/", {"q": "nothing like it"}, headers=HTMX)
+    body = response.content.decode()
+    assert "<html" not in body
+    assert 'id="project-results"' in body
+    assert "No projects match" in body
+
+
+def test_project_list_with_an_unknown_status_says_so_and_shows_current_projects(client, user):
+    ProjectFactory(owner=user, name="Garden shed")
+    response = client.get("/projects/", {"status": "someday"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Select a valid choice" in body
+    assert "Garden shed" in body
+
+
+# --- Project create, edit, archive, delete ---
+
+
+def test_create_a_blank_project_and_land_on_its_page(client, user):
+    response = client.post(
+        "/projects/new/",
+        {"name": "  Rocket  ", "description": "To the moon", "status": "active", "priority": "high"},
+    )
+    project = Project.objects.get()
+    assert project.name == "Rocket"
+    assert project.owner == user
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{project.pk}/"
+
+
+def test_create_with_htmx_redirects_the_client(client, user):
+    response = client.post("/projects/new/", {"name": "Rocket", "status": "planning", "priority": "low"}, headers=HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == Project.objects.get().get_absolute_url()
+
+
+def test_edit_a_project(client, project):
+    response = client.post(
+        f"/projects/{project.pk}/edit/",
+        {"name": "Compiler v2", "status": "on-hold", "priority": "urgent", "start_date": "2030-01-01"},
+    )
+    project.refresh_from_db()
+    assert response.status_code == 302
+    assert (project.name, project.status, project.priority) == ("Compiler v2", "on-hold", "urgent")
+    assert project.start_date == datetime.date(2030, 1, 1)
+
+
+def test_edit_form_shows_the_current_values(client, project):
+    response = client.get(f"/projects/{project.pk}/edit/")
+    assert 'value="Compiler"' in response.content.decode()
+
+
+def test_archive_then_restore_a_project(client, project):
+    response = client.post(f"/projects/{project.pk}/archive/")
+    assert response["Location"] == "/projects/"
+    project.refresh_from_db()
+    assert project.is_archived
+    client.post(f"/projects/{project.pk}/archive/")
+    project.refresh_from_db()
+    assert not project.is_archived
+
+
+def test_delete_asks_first_and_says_how_many_tasks_go_with_it(client, project):
+    TaskFactory.create_batch(3, project=project)
+    response = client.get(f"/projects/{project.pk}/delete/")
+    assert "3 tasks" in response.content.decode()
+    assert Project.objects.exists()
+
+
+def test_delete_removes_the_project_and_its_tasks(client, project):
+    TaskFactory.create_batch(3, project=project)
+    response = client.post(f"/projects/{project.pk}/delete/")
+    assert response["Location"] == "/projects/"
+    assert not Project.objects.exists()
+    assert not Task.objects.exists()
+
+
+def test_archive_and_delete_refuse_get(client, project):
+    assert client.get(f"/projects/{project.pk}/archive/").status_code == 405
+    client.get(f"/projects/{project.pk}/delete/")
+    assert Project.objects.exists()
+
+
+# --- Project page ---
+
+
+def test_project_page_shows_details_progress_and_tasks(client, project):
+    project.description = "A compiler for COBOL"
+    project.start_date = datetime.date(2030, 1, 1)
+    project.save()
+    TaskFactory(project=project, title="Lexer", status=Task.Status.DONE)
+    TaskFactory(project=project, title="Parser")
+    body = client.get(f"/projects/{project.pk}/").content.decode()
+    for text in ("Compiler", "A compiler for COBOL", "Jan 1, 2030", "Planning", "Medium", "Lexer", "Parser", "50%"):
+        assert text in body
+
+
+def test_project_without_tasks_says_no_tasks_yet(client, project):
+    body = client.get(f"/projects/{project.pk}/").content.decode()
+    assert "No tasks yet" in body
+
+
+def test_overdue_tasks_are_marked(client, project):
+    TaskFactory(project=project, title="Late", due_date=timezone.localdate() - datetime.timedelta(days=1))
+    body = client.get(f"/projects/{project.pk}/").content.decode()
+    assert "task--overdue" in body
+    assert "Overdue ·" in body
+
+
+def test_board_is_the_default_and_the_list_choice_is_remembered(client, project):
+    TaskFactory(project=project)
+    assert client.get(f"/projects/{project.pk}/").context["task_view"] == "board"
+    response = client.post(f"/projects/{project.pk}/tasks/view/", {"view": "list"}, headers=HTMX)
+    assert "<html" not in response.content.decode()
+    assert 'class="task-list"' in response.content.decode()
+    other = ProjectFactory(owner=project.owner)
+    assert client.get(f"/projects/{other.pk}/").context["task_view"] == "list"
+
+
+# --- Tasks with HTMX ---
+
+
+def test_add_a_task_inline(client, project):
+    TaskFactory(project=project, position=4)
+    response = client.post(
+        f"/projects/{project.pk}/tasks/new/",
+        {"new-title": "Write tests", "new-priority": "high", "new-due_date": "2030-02-03"},
+        headers=HTMX,
+    )
+    body = response.content.decode()
+    task = project.tasks.get(title="Write tests")
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert f'id="task-{task.pk}"' in body
+    assert 'id="project-progress" class="project-progress" hx-swap-oob="true"' in body
+    assert response["HX-Retarget"] == "#task-region"
+    assert toast(response) == {"message": "Added “Write tests”.", "level": "success"}
+    assert (task.priority, task.due_date, task.position) == ("high", datetime.date(2030, 2, 3), 5)
+
+
+def test_add_a_task_without_javascript_redirects_back(client, project):
+    response = client.post(f"/projects/{project.pk}/tasks/new/", {"new-title": "Write tests", "new-priority": "low"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/projects/{project.pk}/#tasks"
+    assert project.tasks.count() == 1
+
+
+def test_edit_a_task_in_place(client, project):
+    task = TaskFactory(project=project, title="Old")
+    form = client.get(task_url("task-edit", task), headers=HTMX)
+    assert f'name="task-{task.pk}-title"' in form.content.decode()
+    assert form["HX-Retarget"] == f"#task-{task.pk}"
+    assert "<html" not in form.content.decode()
+    prefix = f"task-{task.pk}-"
+    response = client.post(
+        task_url("task-edit", task),
+        {
+            prefix + "title": "New",
+            prefix + "status": "in-progress",
+            prefix + "priority": "urgent",
+            prefix + "due_date": "2030-03-04",
+            prefix + "estimate_hours": "2.5",
+        },
+        headers=HTMX,
+    )
+    task.refresh_from_db()
+    assert response.status_code == 200
+    assert (task.title, task.status, task.priority) == ("New", "in-progress", "urgent")
+    assert task.due_date == datetime.date(2030, 3, 4)
+    assert toast(response)["message"] == "Saved “New”."
+    assert "hx-swap-oob" in response.content.decode()
+
+
+def test_edit_without_javascript_shows_the_form_in_the_page(client, project):
+    task = TaskFactory(project=project)
+    response = client.get(task_url("task-edit", task))
+    body = response.content.decode()
+    assert "<html" in body
+    assert f'name="task-{task.pk}-title"' in body
+
+
+def test_change_status_in_one_click_updates_progress(client, project):
+    task = TaskFactory(project=project, title="Lexer")
+    TaskFactory(project=project)
+    response = client.post(task_url("task-status", task), {"status": "done"}, headers=HTMX)
+    task.refresh_from_db()
+    assert task.is_done
+    assert toast(response)["message"] == "Marked “Lexer” as done."
+    assert 'aria-valuenow="50"' in response.content.decode()
+
+
+def test_drop_a_task_into_another_column_above_a_card(client, project):
+    a = TaskFactory(project=project, title="A")
+    b = TaskFactory(project=project, title="B", status=Task.Status.IN_PROGRESS)
+    response = client.post(task_url("task-status", a), {"status": "in-progress", "before": b.pk}, headers=HTMX)
+    assert response.status_code == 200
+    assert list(project.tasks.values_list("title", "status")) == [("A", "in-progress"), ("B", "in-progress")]
+    assert toast(response)["message"] == "Moved “A” to In progress."
+
+
+def test_drop_a_task_at_the_end_of_a_column(client, project):
+    a = TaskFactory(project=project, title="A")
+    TaskFactory(project=project, title="B")
+    client.post(task_url("task-status", a), {"status": "todo", "end": "on"}, headers=HTMX)
+    assert list(project.tasks.values_list("title", flat=True)) == ["B", "A"]
+
+
+def test_move_a_task_up_and_down(client, project):
+    TaskFactory(project=project, title="A")
+    b = TaskFactory(project=project, title="B")
+    response = client.post(task_url("task-move", b), {"direction": "up"}, headers=HTMX)
+    assert list(project.tasks.values_list("title", flat=True)) == ["B", "A"]
+    assert toast(response)["message"] == "Moved “B” up."
+    response = client.post(task_url("task-move", b), {"direction": "up"}, headers=HTMX)
+    assert toast(response) == {"message": "“B” is already at the top.", "level": "warning"}
+
+
+def test_move_without_javascript_redirects_back(client, project):
+    TaskFactory(project=project, title="A")
+    b = TaskFactory(project=project, title="B")
+    response = client.post(task_url("task-move", b), {"direction": "up"})
+    assert response.status_code == 302
+    assert list(project.tasks.values_list("title", flat=True)) == ["B", "A"]
+
+
+def test_delete_a_task_after_confirming_in_place(client, project):
+    task = TaskFactory(project=project, title="Obsolete")
+    confirm = client.get(task_url("task-delete", task), headers=HTMX)
+    assert "Delete “<strong>Obsolete</strong>”?" in confirm.content.decode()
+    assert project.tasks.exists()
+    response = client.post(task_url("task-delete", task), headers=HTMX)
+    assert not project.tasks.exists()
+    assert toast(response)["message"] == "Deleted “Obsolete”."
+    assert "No tasks yet" in response.content.decode()
+
+
+def test_delete_confirmation_without_javascript_is_part_of_the_page(client, project):
+    task = TaskFactory(project=project, title="Obsolete")
+    body = client.get(task_url("task-delete", task)).content.decode()
+    assert "<html" in body
+    assert "This cannot be undone" in body
+
+
+def test_cancel_an_edit_brings_back_the_task_region(client, project):
+    TaskFactory(project=project, title="Keep me")
+    response = client.get(f"/projects/{project.pk}/tasks/", headers=HTMX)
+    assert 'id="task-region"' in response.content.decode()
+    assert client.get(f"/projects/{project.pk}/tasks/").status_code == 302
+
+
+def test_task_changes_refuse_get(client, project):
+    task = TaskFactory(project=project)
+    for name in ("task-status", "task-move"):
+        assert client.get(task_url(name, task)).status_code == 405
+    assert client.get(f"/projects/{project.pk}/tasks/new/").status_code == 405
+
+
+def test_changing_a_task_marks_the_project_as_recently_updated(client, project):
+    task = TaskFactory(project=project)
+    before = Project.objects.get().updated_at
+    client.post(task_url("task-status", task), {"status": "done"}, headers=HTMX)
+    assert Project.objects.get().updated_at > before
