@@ -5,6 +5,7 @@ the project's progress bar out of band, and a toast; without HTMX they
 redirect back to the project page (post/redirect/get).
 """
 
+import datetime
 from collections import Counter
 
 from django.contrib import messages
@@ -81,8 +82,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     for task in overdue + due_soon:
         task.project = by_pk[task.project_id]
     chats = list(ChatHistory.objects.owned_by(request.user).order_by("-created_at")[:RECENT_CHAT_LIMIT])
+    now = timezone.now()
     for chat in chats:
         chat.project_name = by_pk[chat.project_id].name if chat.project_id in by_pk else ""
+        chat.just_now = now - chat.created_at < datetime.timedelta(minutes=1)
     counts = Counter(project.status for project in current)
     context = {
         "has_projects": bool(projects),
@@ -298,6 +301,7 @@ def task_edit(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
         status = 422
     else:
         form = TaskForm(instance=task, prefix=prefix)
+        form.fields["title"].widget.attrs["autofocus"] = True
     if request.htmx:
         context = {"project": project, "task": task, "form": form}
         response = TemplateResponse(request, f"{DETAIL}#task-edit", context, status=status)
