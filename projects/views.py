@@ -36,21 +36,21 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _get_or_404(queryset: QuerySet, pk: str) -> Model:
+def get_or_404(queryset: QuerySet, pk: str) -> Model:
     # A malformed key (not a number on SQLite, not an ObjectId on MongoDB) is just not found.
     try:
         return get_object_or_404(queryset, pk=pk)
-    except (ValueError, ValidationError, OverflowError):
+    except (ValueError, TypeError, ValidationError, OverflowError):
         raise Http404("No such item.") from None
 
 
 def _own_project(request: HttpRequest, pk: str) -> Project:
-    return _get_or_404(Project.objects.owned_by(request.user), pk)
+    return get_or_404(Project.objects.owned_by(request.user), pk)
 
 
 def _own_task(request: HttpRequest, pk: str, task_pk: str) -> tuple[Project, Task]:
     project = _own_project(request, pk)
-    task = _get_or_404(Task.objects.filter(project=project), task_pk)
+    task = get_or_404(Task.objects.filter(project=project), task_pk)
     task.project = project
     return project, task
 
@@ -334,7 +334,7 @@ def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
     status = form.cleaned_data["status"]
     changed = status != task.status
     if form.cleaned_data["before"]:
-        before = _get_or_404(Task.objects.filter(project=project), form.cleaned_data["before"])
+        before = get_or_404(Task.objects.filter(project=project), form.cleaned_data["before"])
         task.place(status=status, before=before)
     elif form.cleaned_data["end"]:
         task.place(status=status)
