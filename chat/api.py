@@ -1,3 +1,248 @@
-from ninja import Router
+"""The chat API: the prototype's contract plus sending with streamed replies.
+
+``GET/DELETE /history/{userId}`` and ``POST /save`` keep the prototype's
+shapes; ``POST /send`` (and ``retry``/``continue``) answer with the saved chat
+when the reply is done, or, with ``Accept: text/event-stream``, with the
+reply's text deltas and one final ``done`` event carrying the saved chat.
+"""
+
+import json
+from typing import Literal
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
+from catalyst.api import api, error_response
+from chat import services
+from chat.generation import follow, follow_sync, orphans_settle
+from chat.models import ChatHistory
+from chat.views import aowned_or_404, event_stream_response, owned_or_404, sse_event
+from projects.models import Project
 
 router = Router(tags=["chat"])
+ASYNC_AUTH = [AsyncBearerTokenAuth(), AsyncSessionAuth()]
+
+ChatType = Literal["project-planning", "navigation", "new-project"]
+
+# How a failed reply answers a caller that waited for JSON.
+FAILURE_STATUS = {"rate_limited": 429, "safety": 422}
+
+
+class SaveIn(Schema):
+    userId: str
+    message: str
+    response: str = ""
+    chatType: ChatType = "project-planning"
+    projectId: str | None = None
+
+
+class SendIn(Schema):
+    message: str
+    chatType: ChatType = "project-planning"
+    projectId: str | None = None
+
+
+def _own_user(request: HttpRequest, user_id: str, *, read: bool = False):
+    """The user ``user_id`` names, if the caller may reach them."""
+    if str(request.auth.pk) == str(user_id):
+        return request.auth
+    if read and request.auth.is_staff:
+        return owned_or_404(get_user_model().objects.all(), user_id)
+    raise HttpError(403, "You can only reach your own chat history.")
+
+
+def _project(user, project_id: str | None) -> Project | None:
+    if not project_id:
+        return None
+    return owned_or_404(Project.objects.owned_by(user), project_id)
+
+
+def _rejected(request: HttpRequest, rejection: services.ChatRejected) -> HttpResponse:
+    response = error_response(request, str(rejection), rejection.status)
+    if rejection.retry_after:
+        response["Retry-After"] = str(rejection.retry_after)
+    return response
+
+
+@router.get("/history/{user_id}", response={200: dict})
+def history(
+    request: HttpRequest,
+    user_id: str,
+    chatType: ChatType = "project-planning",  # noqa: N803 - the prototype's name
+    projectId: str | None = None,  # noqa: N803
+    limit: int | None = None,
+):
+    """A user's chat of one type, oldest first (the newest ``limit`` when given)."""
+    user = _own_user(request, user_id, read=True)
+    project = _project(user, projectId)
+    records = ChatHistory.objects.owned_by(user).in_chat(chat_type=chatType, project=project)
+    if limit is not None:
+        records = records.order_by("-created_at")[: max(0, limit)]
+    chats = sorted(records, key=lambda chat: chat.created_at)
+    orphans_settle(chats)
+    return {"success": True, "data": [chat.as_document() for chat in chats]}
+
+
+@router.post("/save", response={201: dict})
+def save(request: HttpRequest, payload: SaveIn):
+    """Store a finished exchange as it is."""
+    user = _own_user(request, payload.userId)
+    try:
+        chat = services.chat_save(
+            user=user,
+            message=payload.message,
+            response=payload.response,
+            chat_type=payload.chatType,
+            project=_project(user, payload.projectId),
+        )
+    except services.ChatRejected as rejection:
+        return _rejected(request, rejection)
+    return 201, {"success": True, "data": chat.as_document()}
+
+
+@router.delete("/history/{user_id}", response={200: dict})
+def clear_history(
+    request: HttpRequest,
+    user_id: str,
+    chatType: ChatType = "project-planning",  # noqa: N803
+    projectId: str | None = None,  # noqa: N803
+):
+    """Delete one chat's records; says how many went."""
+    user = _own_user(request, user_id)
+    removed = services.chat_clear(user=user, chat_type=chatType, project=_project(user, projectId))
+    return {
+        "success": True,
+        "message": f"Deleted {removed} message{'s' if removed != 1 else ''}.",
+        "deletedCount": removed,
+    }
+
+
+# --- Sending and following replies ---------------------------------------------------
+
+
+@router.post("/send", auth=ASYNC_AUTH, response={200: dict})
+async def send(request: HttpRequest, payload: SendIn):
+    """Send a message; the reply as JSON when done, or streamed as events.
+
+    With ``Accept: text/event-stream`` the answer is ``start`` (the saved
+    message), ``delta`` events (``{"text": …}``, only the new text) and one
+    final ``done`` event: ``{"success", "data": chat, "error"?, "errorKind"?}``.
+    """
+    user = request.auth
+    project = await sync_to_async(_project)(user, payload.projectId)
+    try:
+        chat = await sync_to_async(services.chat_send)(
+            user=user, message=payload.message, chat_type=payload.chatType, project=project
+        )
+    except services.ChatRejected as rejection:
+        return _rejected(request, rejection)
+    return await _reply(request, chat)
+
+
+@router.post("/{chat_id}/retry", auth=ASYNC_AUTH, response={200: dict})
+async def retry(request: HttpRequest, chat_id: str):
+    """Write a failed or interrupted reply again; answers like ``send``."""
+    chat = await _owned_chat(request, chat_id)
+    try:
+        await sync_to_async(services.chat_retry)(chat=chat)
+    except services.ChatRejected as rejection:
+        return _rejected(request, rejection)
+    return await _reply(request, chat)
+
+
+@router.post("/{chat_id}/continue", auth=ASYNC_AUTH, response={200: dict})
+async def continue_reply(request: HttpRequest, chat_id: str):
+    """Let the model continue an interrupted reply; answers like ``send``."""
+    chat = await _owned_chat(request, chat_id)
+    try:
+        await sync_to_async(services.chat_continue)(chat=chat)
+    except services.ChatRejected as rejection:
+        return _rejected(request, rejection)
+    return await _reply(request, chat)
+
+
+@router.post("/{chat_id}/stop", auth=ASYNC_AUTH, response={200: dict})
+async def stop(request: HttpRequest, chat_id: str):
+    """Stop a reply being written; what arrived is kept as interrupted."""
+    chat = await _owned_chat(request, chat_id)
+    chat = await sync_to_async(services.chat_stop)(chat=chat)
+    return {"success": True, "data": chat.as_document()}
+
+
+@router.get("/{chat_id}/stream", auth=ASYNC_AUTH)
+async def stream(request: HttpRequest, chat_id: str):
+    """Follow a reply: what it holds so far, new text as it arrives, then ``done``."""
+    chat = await _owned_chat(request, chat_id)
+    return _event_stream(request, chat, start=False)
+
+
+async def _owned_chat(request: HttpRequest, chat_id: str) -> ChatHistory:
+    return await aowned_or_404(ChatHistory.objects.owned_by(request.auth), chat_id)
+
+
+async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | tuple[int, dict]:
+    if "text/event-stream" in request.headers.get("Accept", ""):
+        return _event_stream(request, chat, start=True)
+    async for event in follow(chat.pk):
+        if event[0] == "done":
+            break
+    chat = await ChatHistory.objects.aget(pk=chat.pk)
+    body = _final(chat)
+    if chat.status == ChatHistory.Status.FAILED:
+        return api.create_response(request, body, status=FAILURE_STATUS.get(chat.error_kind, 502))
+    return body
+
+
+def _final(chat: ChatHistory | None) -> dict:
+    if chat is None:
+        return {"success": False, "error": "This chat was deleted.", "errorKind": "deleted", "data": None}
+    body = {"success": chat.status != ChatHistory.Status.FAILED, "data": chat.as_document()}
+    if chat.status != ChatHistory.Status.COMPLETE:
+        body["error"] = chat.error
+        body["errorKind"] = chat.error_kind
+    return body
+
+
+def _json_event(event: str, data: dict) -> str:
+    return sse_event(event, json.dumps(data, ensure_ascii=False))
+
+
+def _event_stream(request: HttpRequest, chat: ChatHistory, *, start: bool) -> HttpResponse:
+    head = _json_event("start", {"success": True, "data": chat.as_document()}) if start else ""
+    if isinstance(request, ASGIRequest):
+
+        async def events():
+            yield head or ": stream\n\n"
+            async for kind, data in follow(chat.pk):
+                if kind == "done":
+                    final = await ChatHistory.objects.filter(pk=chat.pk).afirst()
+                    yield _json_event("done", _final(final))
+                    return
+                if chunk := _api_event(kind, data):
+                    yield chunk
+
+        return event_stream_response(events())
+
+    def events_sync():
+        yield head or ": stream\n\n"
+        for kind, data in follow_sync(chat.pk):
+            if kind == "done":
+                yield _json_event("done", _final(ChatHistory.objects.filter(pk=chat.pk).first()))
+                return
+            if chunk := _api_event(kind, data):
+                yield chunk
+
+    return event_stream_response(events_sync())
+
+
+def _api_event(kind: str, data: str) -> str:
+    if kind == "ping":
+        return ": keep-alive\n\n"
+    if kind == "snapshot" and not data:
+        return ""
+    return _json_event(kind, {"text": data})

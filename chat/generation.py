@@ -164,16 +164,18 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
         }
     finally:
         writer.cancel()
+    # Leave the registry before the final write: once the record says it is
+    # finished, a retry may start a new generation for it at once. Followers
+    # arriving in between read the record instead.
+    with _live_lock:
+        _live.pop(generation.pk, None)
     try:
         await ChatHistory.objects.filter(pk=generation.pk).aupdate(
             response=generation.text, updated_at=timezone.now(), **outcome
         )
     except Exception:
         logger.exception("Saving the reply to chat %s failed", generation.pk)
-    finally:
-        with _live_lock:
-            _live.pop(generation.pk, None)
-        _publish(generation, ("done", outcome["status"]))
+    _publish(generation, ("done", outcome["status"]))
 
 
 async def _write_periodically(generation: _Generation) -> None:
