@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
@@ -102,7 +102,7 @@ def save(request: HttpRequest, payload: SaveIn):
         )
     except services.ChatRejected as rejection:
         return _rejected(request, rejection)
-    return 201, {"success": True, "data": chat.as_document()}
+    return Status(201, {"success": True, "data": chat.as_document()})
 
 
 @router.delete("/history/{user_id}", response={200: dict})
@@ -185,7 +185,7 @@ async def _owned_chat(request: HttpRequest, chat_id: str) -> ChatHistory:
     return await aowned_or_404(ChatHistory.objects.owned_by(request.auth), chat_id)
 
 
-async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | tuple[int, dict]:
+async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict:
     if "text/event-stream" in request.headers.get("Accept", ""):
         return _event_stream(request, chat, start=True)
     async for event in follow(chat.pk):
