@@ -124,11 +124,15 @@ def project_list(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-def _project_form_response(request: HtmxHttpRequest, form: ProjectForm, status: int = 200) -> HttpResponse:
+def _project_form_response(
+    request: HtmxHttpRequest, form: ProjectForm, *, saved_name: str = "", status: int = 200
+) -> HttpResponse:
     template = "projects/project_form.html"
     if _wants_fragment(request) and request.method == "POST":
         template += "#project-form"
-    return TemplateResponse(request, template, {"form": form, "project": form.instance}, status=status)
+    # The page names the project as stored, not as the rejected input left it.
+    context = {"form": form, "project": form.instance, "saved_name": saved_name}
+    return TemplateResponse(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,11 +152,12 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = _own_project(request, pk)
+    saved_name = project.name
     if request.method == "GET":
-        return _project_form_response(request, ProjectForm(instance=project))
+        return _project_form_response(request, ProjectForm(instance=project), saved_name=saved_name)
     form = ProjectForm(request.POST, instance=project)
     if not form.is_valid():
-        return _project_form_response(request, form, status=422)
+        return _project_form_response(request, form, saved_name=saved_name, status=422)
     form.save()
     messages.success(request, f"Saved “{project.name}”.")
     return _redirect(request, project.get_absolute_url())

@@ -66,6 +66,14 @@ def test_bad_project_edit_keeps_the_stored_project(client, project):
     assert (project.name, project.due_date) == ("Compiler", None)
 
 
+def test_rejected_rename_leaves_the_page_naming_the_stored_project(client, project):
+    response = client.post(f"/projects/{project.pk}/edit/", {**VALID_PROJECT, "name": "x" * 201})
+    page_head = response.content.decode().split('id="project-form"')[0]
+    assert response.status_code == 422
+    assert "Compiler" in page_head
+    assert "x" * 201 not in page_head
+
+
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
