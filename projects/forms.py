@@ -57,6 +57,13 @@ class TaskAddForm(TaskForm):
         }
         labels = {"title": "New task", "due_date": "Due"}
 
+    def __init__(self, *args, keep_typed: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if keep_typed:
+            # When another change swaps in a fresh task region, htmx keeps what is being typed here.
+            for field in self.fields.values():
+                field.widget.attrs["hx-preserve"] = "true"
+
 
 class TaskStatusForm(forms.Form):
     status = forms.ChoiceField(choices=Task.Status.choices)

@@ -218,7 +218,7 @@ def _detail_context(request: HttpRequest, project: Project, **extra) -> dict:
         "statuses": statuses,
         "progress": Progress.of(task.status for task in tasks),
         "task_view": _task_view(request),
-        "add_form": TaskAddForm(prefix="new"),
+        "add_form": TaskAddForm(prefix="new", keep_typed=True),
         "today": timezone.localdate(),
         **extra,
     }
@@ -238,11 +238,13 @@ def _task_region(request: HtmxHttpRequest, project: Project, *, status: int = 20
     return reswap(retarget(response, "#task-region"), "outerHTML")
 
 
-def _task_changed(request: HtmxHttpRequest, project: Project, message: str, level: str = "success") -> HttpResponse:
+def _task_changed(
+    request: HtmxHttpRequest, project: Project, message: str, level: str = "success", **extra
+) -> HttpResponse:
     if not request.htmx:
         getattr(messages, level)(request, message)
         return redirect(project.get_absolute_url() + "#tasks")
-    return _toast(_task_region(request, project), message, level)
+    return _toast(_task_region(request, project, **extra), message, level)
 
 
 def _task_refused(request: HtmxHttpRequest, project: Project, message: str) -> HttpResponse:
@@ -288,7 +290,8 @@ def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     task.position = project.tasks.next_position()
     task.save()
     project.touch()
-    return _task_changed(request, project, f"Added “{task.title}”.")
+    # A fresh, empty form for the next task rather than the one just sent.
+    return _task_changed(request, project, f"Added “{task.title}”.", add_form=TaskAddForm(prefix="new"))
 
 
 @require_http_methods(["GET", "POST"])

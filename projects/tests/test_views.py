@@ -1,5 +1,6 @@
 import datetime
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -381,3 +382,19 @@ def test_changing_a_task_marks_the_project_as_recently_updated(client, project):
     before = Project.objects.get().updated_at
     client.post(task_url("task-status", task), {"status": "done"}, headers=HTMX)
     assert Project.objects.get().updated_at > before
+
+
+def test_other_task_changes_keep_what_is_being_typed_in_the_add_form(client, project):
+    task = TaskFactory(project=project)
+    response = client.post(task_url("task-status", task), {"status": "done"}, headers=HTMX)
+    title_input = re.search(r'<input[^>]*name="new-title"[^>]*>', response.content.decode()).group()
+    assert 'hx-preserve="true"' in title_input
+
+
+def test_adding_a_task_brings_an_empty_add_form(client, project):
+    response = client.post(
+        f"/projects/{project.pk}/tasks/new/", {"new-title": "Next", "new-priority": "low"}, headers=HTMX
+    )
+    body = response.content.decode()
+    assert 'name="new-title"' in body
+    assert "hx-preserve" not in body

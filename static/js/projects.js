@@ -5,6 +5,7 @@
   "use strict";
 
   var dragged = null;
+  var origin = null; // where the card was, to put it back if the drag is abandoned
 
   function cardBelow(list, y) {
     var cards = list.querySelectorAll(".task[draggable='true']");
@@ -26,14 +27,19 @@
     var card = event.target.closest && event.target.closest(".board .task[draggable='true']");
     if (!card) return;
     dragged = card;
+    origin = { parent: card.parentNode, next: card.nextElementSibling };
     dragged.classList.add("task--dragging");
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", card.dataset.taskId);
   });
 
   document.addEventListener("dragend", function () {
-    if (dragged) dragged.classList.remove("task--dragging");
+    if (dragged) {
+      dragged.classList.remove("task--dragging");
+      if (origin) origin.parent.insertBefore(dragged, origin.next);
+    }
     dragged = null;
+    origin = null;
     clearDropTargets();
   });
 
@@ -55,6 +61,9 @@
     if (!list) return;
     event.preventDefault();
     var below = cardBelow(list, event.clientY);
+    // Dropped where it started: nothing to save, and dragend puts it back.
+    if (list === origin.parent && (below || list.querySelector(".board__empty")) === origin.next) return;
+    origin = null;
     var values = { status: list.dataset.status };
     if (below) values.before = below.dataset.taskId;
     else values.end = "on";
