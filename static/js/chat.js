@@ -120,6 +120,8 @@
       if (event.detail.elt !== form) return;
       var status = event.detail.xhr ? event.detail.xhr.status : 0;
       if (status >= 200 && status < 300) {
+        var empty = document.getElementById("chat-empty");
+        if (empty) empty.remove();
         form.reset();
         autosize();
         pinned = true;
