@@ -341,12 +341,15 @@ def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
         return _task_refused(request, project, "Choose a status: To do, In progress or Done.")
     status = form.cleaned_data["status"]
     changed = status != task.status
+    placed = bool(form.cleaned_data["before"] or form.cleaned_data["end"])
+    if not changed and not placed:
+        return _task_changed(request, project, f"“{task.title}” is already {task.get_status_display()}.", "warning")
     if form.cleaned_data["before"]:
         before = get_or_404(Task.objects.filter(project=project), form.cleaned_data["before"])
         task.place(status=status, before=before)
-    elif form.cleaned_data["end"]:
+    elif placed:
         task.place(status=status)
-    elif changed:
+    else:
         task.set_status(status)
     project.touch()
     if not changed:

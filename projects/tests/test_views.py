@@ -398,3 +398,9 @@ def test_adding_a_task_brings_an_empty_add_form(client, project):
     body = response.content.decode()
     assert 'name="new-title"' in body
     assert "hx-preserve" not in body
+
+
+def test_choosing_the_status_a_task_already_has_changes_nothing(client, project):
+    task = TaskFactory(project=project, title="Lexer")
+    response = client.post(task_url("task-status", task), {"status": "todo"}, headers=HTMX)
+    assert toast(response) == {"message": "“Lexer” is already To do.", "level": "warning"}
