@@ -40,6 +40,11 @@ def querysets():
         .values("project")
         .annotate(total=Count("pk"), done=Count("pk", filter=Q(status="done"))),
     )
+    project = Project(pk="65f000000000000000000002", owner=user)
+    yield "projects searched", Project.objects.owned_by(user).search("launch")
+    yield "tasks in projects", Task.objects.in_projects([project]).overdue(today).order_by("due_date", "position")[:9]
+    yield "progress pairs", Task.objects.in_projects([project]).values_list("project_id", "status").order_by()
+    yield "next position", Task.objects.filter(project=project).order_by("-position").values_list("position", flat=True)
     yield "recent chats", ChatHistory.objects.owned_by(user).order_by("-created_at")[:5]
     yield "chat page", ChatHistory.objects.owned_by(user).of_type("project-planning").filter(project=None)[:20]
     if "--with-control" in sys.argv:
