@@ -7,23 +7,28 @@ It writes the growing reply into its ``ChatHistory`` record every
 in-process followers. A follower (the page's event stream, the API stream, a
 reload, a second tab) gets what the reply holds so far, then the live deltas,
 then ``done``. A follower with no generation in this process (another worker)
-polls the record instead; a ``pending`` record that nobody has written for
-``CHAT_STALE_AFTER`` seconds lost its generation (a restart) and is settled as
-interrupted so it can be continued.
+polls the record instead. While it runs, a generation holds a short lease in
+Django's cache (shared between workers when ``CACHE_URL`` is Redis); a
+``pending`` record with neither a generation here nor a lease lost its
+generation (a restart or a crash) and is settled as interrupted, so it offers
+Continue instead of spinning forever.
 
 Stopping cancels the task, which cancels the request to the model.
 """
 
 import asyncio
 import concurrent.futures
-import datetime
+import contextvars
 import logging
 import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections
 from django.utils import timezone
 
 from chat.models import ChatHistory
@@ -78,6 +83,14 @@ def is_live(pk) -> bool:
         return str(pk) in _live
 
 
+def _lease_key(pk) -> str:
+    return f"chat:generating:{pk}"
+
+
+def _lease_seconds() -> int:
+    return max(15, int(_setting("CHAT_HEARTBEAT_INTERVAL", 5.0) * 3))
+
+
 def generation_start(*, chat: ChatHistory, conversation: Conversation, provider: Provider) -> None:
     """Start generating ``chat``'s reply (appending to what it holds)."""
     generation = _Generation(str(chat.pk), chat.response)
@@ -85,7 +98,12 @@ def generation_start(*, chat: ChatHistory, conversation: Conversation, provider:
         if generation.pk in _live:
             raise RuntimeError(f"Chat {generation.pk} is already generating.")
         _live[generation.pk] = generation
-    generation.future = asyncio.run_coroutine_threadsafe(_generate(generation, conversation, provider), _event_loop())
+    cache.set(_lease_key(generation.pk), True, timeout=_lease_seconds())
+    # A fresh context: the caller's (a request's, perhaps inside sync_to_async)
+    # must not leak its executors and deadlock guards into the generation.
+    generation.future = contextvars.Context().run(
+        asyncio.run_coroutine_threadsafe, _generate(generation, conversation, provider), _event_loop()
+    )
 
 
 def generation_stop(pk, *, wait: float = 10.0) -> bool:
@@ -173,9 +191,12 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
         await ChatHistory.objects.filter(pk=generation.pk).aupdate(
             response=generation.text, updated_at=timezone.now(), **outcome
         )
+        await cache.adelete(_lease_key(generation.pk))
     except Exception:
         logger.exception("Saving the reply to chat %s failed", generation.pk)
-    _publish(generation, ("done", outcome["status"]))
+    finally:
+        _publish(generation, ("done", outcome["status"]))
+    await sync_to_async(close_old_connections)()
 
 
 async def _write_periodically(generation: _Generation) -> None:
@@ -183,6 +204,7 @@ async def _write_periodically(generation: _Generation) -> None:
     interval = _setting("CHAT_FLUSH_INTERVAL", 0.5)
     heartbeat = _setting("CHAT_HEARTBEAT_INTERVAL", 5.0)
     written, written_at = generation.text, time.monotonic()
+    leased_at = written_at
     while True:
         await asyncio.sleep(interval)
         text = generation.text
@@ -194,6 +216,9 @@ async def _write_periodically(generation: _Generation) -> None:
         if rows == 0:
             generation.task.cancel()
             return
+        if time.monotonic() - leased_at >= heartbeat:
+            await cache.aset(_lease_key(generation.pk), True, timeout=_lease_seconds())
+            leased_at = time.monotonic()
         written, written_at = text, time.monotonic()
 
 
@@ -235,6 +260,10 @@ async def follow(pk) -> AsyncIterator[ReplyEvent]:
             try:
                 event = await asyncio.wait_for(events.get(), keepalive)
             except TimeoutError:
+                if not is_live(pk):  # ended without telling us: the record knows
+                    async for event in _follow_record(pk):
+                        yield event
+                    return
                 yield ("ping", "")
                 continue
             yield event
@@ -259,6 +288,9 @@ def follow_sync(pk) -> Iterator[ReplyEvent]:
             try:
                 event = events.get(timeout=keepalive)
             except queue.Empty:
+                if not is_live(pk):
+                    yield from _follow_record_sync(pk)
+                    return
                 yield ("ping", "")
                 continue
             yield event
@@ -324,8 +356,7 @@ def is_orphaned(chat: ChatHistory) -> bool:
     """A pending reply whose generation no process is running any more."""
     if chat.status != Status.PENDING or is_live(chat.pk):
         return False
-    stale_after = datetime.timedelta(seconds=_setting("CHAT_STALE_AFTER", 20.0))
-    return chat.updated_at < timezone.now() - stale_after
+    return cache.get(_lease_key(chat.pk)) is None
 
 
 def _lost_fields() -> dict:
