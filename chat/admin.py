@@ -16,7 +16,7 @@ class ChatHistoryAdmin(admin.ModelAdmin):
         "model_name",
         "total_tokens",
     ]
-    list_filter = ["chat_type", "status", "model_name"]
+    list_filter = ["chat_type", "status", "error_kind", "model_name"]
     search_fields = ["message", "response", "user__email"]
     list_select_related = ["user", "project"]
     raw_id_fields = ["user", "project"]
@@ -24,7 +24,7 @@ class ChatHistoryAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "prompt_tokens", "response_tokens"]
     fieldsets = [
         (None, {"fields": ["user", "project", "chat_type", "status"]}),
-        ("Exchange", {"fields": ["message", "response", "error"]}),
+        ("Exchange", {"fields": ["message", "response", "error_kind", "error"]}),
         ("Model", {"fields": ["model_name", "prompt_tokens", "response_tokens"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]

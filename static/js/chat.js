@@ -152,8 +152,10 @@
       }
       if (event.detail.target === log) {
         applyHighlights();
-        if (!document.getElementById("messages").dataset.highlight) { pinned = true; scrollToEnd(); }
-        else log.scrollTop = 0;
+        var searching = !!document.getElementById("messages").dataset.highlight;
+        pinned = !searching;
+        if (searching) log.scrollTop = 0;
+        else scrollToEnd();
       }
       syncComposer();
     });
