@@ -2,11 +2,14 @@
 
 import json
 import re
+import threading
 
 import pytest
 
 from accounts.models import ApiToken
+from chat import services
 from chat.models import ChatHistory
+from chat.tests.helpers import wait_for
 from tests.factories import ChatHistoryFactory, ProjectFactory, UserFactory
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
@@ -270,3 +273,16 @@ def test_following_a_finished_chat_sends_its_final_event(client, user, bearer):
     received = events(client.get(f"/api/chat/{chat.pk}/stream", headers=bearer))
     assert received[0] == ("snapshot", {"text": "Stored"})
     assert received[-1][1]["data"]["status"] == "complete"
+
+
+def test_stop_through_the_api_keeps_the_partial_reply(client, user, bearer, fake_gemini):
+    release = threading.Event()
+    fake_gemini.script(Reply(["So far", " and beyond"], hold=release, hold_after=1))
+    chat = services.chat_send(user=user, message="Hi")
+    wait_for(lambda: ChatHistory.objects.get(pk=chat.pk).response == "So far")
+
+    body = client.post(f"/api/chat/{chat.pk}/stop", headers=bearer).json()
+    release.set()
+
+    assert body["success"] is True
+    assert (body["data"]["status"], body["data"]["response"]) == ("interrupted", "So far")
