@@ -23,6 +23,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from asgiref.sync import sync_to_async
@@ -59,6 +60,8 @@ class _Generation:
         self.task: asyncio.Task | None = None
         self.future: concurrent.futures.Future | None = None
         self.stop_requested = False
+        # Identifies this generation's lease, so a finishing one never drops the next one's.
+        self.lease = uuid.uuid4().hex
 
 
 _live: dict[str, _Generation] = {}
@@ -98,7 +101,7 @@ def generation_start(*, chat: ChatHistory, conversation: Conversation, provider:
         if generation.pk in _live:
             raise RuntimeError(f"Chat {generation.pk} is already generating.")
         _live[generation.pk] = generation
-    cache.set(_lease_key(generation.pk), True, timeout=_lease_seconds())
+    cache.set(_lease_key(generation.pk), generation.lease, timeout=_lease_seconds())
     # A fresh context: the caller's (a request's, perhaps inside sync_to_async)
     # must not leak its executors and deadlock guards into the generation.
     generation.future = contextvars.Context().run(
@@ -191,7 +194,8 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
         await ChatHistory.objects.filter(pk=generation.pk).aupdate(
             response=generation.text, updated_at=timezone.now(), **outcome
         )
-        await cache.adelete(_lease_key(generation.pk))
+        if await cache.aget(_lease_key(generation.pk)) == generation.lease:
+            await cache.adelete(_lease_key(generation.pk))
     except Exception:
         logger.exception("Saving the reply to chat %s failed", generation.pk)
     finally:
@@ -217,7 +221,7 @@ async def _write_periodically(generation: _Generation) -> None:
             generation.task.cancel()
             return
         if time.monotonic() - leased_at >= heartbeat:
-            await cache.aset(_lease_key(generation.pk), True, timeout=_lease_seconds())
+            await cache.aset(_lease_key(generation.pk), generation.lease, timeout=_lease_seconds())
             leased_at = time.monotonic()
         written, written_at = text, time.monotonic()
 

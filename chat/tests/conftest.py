@@ -5,6 +5,7 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -25,7 +26,12 @@ def _readers_do_not_lock_tables(sender, connection, **kwargs):
 
 @pytest.fixture(autouse=True)
 def _quick_chat(settings):
-    """Short intervals so streaming tests finish fast; no reply outlives its test."""
+    """Short intervals so streaming tests finish fast; no reply outlives its test.
+
+    The cache is emptied first: send counts and leases are keyed by ids, which
+    a fresh test database hands out again.
+    """
+    cache.clear()
     settings.CHAT_OFFLINE_CHUNK_DELAY = 0.001
     settings.CHAT_FLUSH_INTERVAL = 0.05
     settings.CHAT_POLL_INTERVAL = 0.05

@@ -163,7 +163,7 @@ def test_a_pending_reply_whose_generation_is_gone_becomes_interrupted_when_viewe
 
 def test_a_pending_reply_generated_by_another_worker_is_followed_by_polling():
     chat = ChatHistoryFactory(status=Status.PENDING, response="So far")
-    cache.set(f"chat:generating:{chat.pk}", True)  # that worker's lease
+    cache.set(f"chat:generating:{chat.pk}", "another-worker", timeout=30)  # that worker's lease
     events = follow_sync(chat.pk)
 
     assert next(events) == ("snapshot", "So far")
