@@ -232,10 +232,10 @@ def _page_event(event: tuple[str, str]) -> str:
     return sse_event(kind, escape(data))
 
 
-def _final_reply_html(chat: ChatHistory | None) -> str:
+def _final_reply_html(request: HttpRequest, chat: ChatHistory | None) -> str:
     if chat is None:
         return ""
-    return render_to_string("chat/chat.html#reply", {"chat": chat})
+    return render_to_string("chat/chat.html#reply", {"chat": chat}, request=request)
 
 
 @require_GET
@@ -244,24 +244,24 @@ async def stream(request: HttpRequest, pk: str) -> HttpResponse:
     user = await request.auser()
     chat = await aowned_or_404(ChatHistory.objects.owned_by(user), pk)
     if isinstance(request, ASGIRequest):
-        return event_stream_response(_page_events(chat.pk))
-    return event_stream_response(_page_events_sync(chat.pk))
+        return event_stream_response(_page_events(request, chat.pk))
+    return event_stream_response(_page_events_sync(request, chat.pk))
 
 
-async def _page_events(pk):
+async def _page_events(request: HttpRequest, pk):
     yield "retry: 2000\n\n"
     async for event in follow(pk):
         if event[0] == "done":
             chat = await ChatHistory.objects.filter(pk=pk).afirst()
-            yield sse_event("done", await sync_to_async(_final_reply_html)(chat))
+            yield sse_event("done", await sync_to_async(_final_reply_html)(request, chat))
             return
         yield _page_event(event)
 
 
-def _page_events_sync(pk):
+def _page_events_sync(request: HttpRequest, pk):
     yield "retry: 2000\n\n"
     for event in follow_sync(pk):
         if event[0] == "done":
-            yield sse_event("done", _final_reply_html(ChatHistory.objects.filter(pk=pk).first()))
+            yield sse_event("done", _final_reply_html(request, ChatHistory.objects.filter(pk=pk).first()))
             return
         yield _page_event(event)
