@@ -307,3 +307,13 @@ def test_page_query_budget(client, user, django_assert_max_num_queries):
     ChatHistoryFactory.create_batch(30, user=user)
     with django_assert_max_num_queries(8):
         client.get("/chat/")
+
+
+def test_a_reply_orphaned_by_a_restart_shows_as_interrupted_with_continue(client, user):
+    ChatHistoryFactory(user=user, status=ChatHistory.Status.PENDING, response="Cut short by a restart")
+
+    html = client.get("/chat/").content.decode()
+
+    assert "sse-connect" not in html
+    assert "Server restarted" in html and "Continue" in html
+    assert ChatHistory.objects.get().status == ChatHistory.Status.INTERRUPTED
