@@ -16,12 +16,18 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from chat import services
 from chat.generation import follow, follow_sync, orphans_settle
 from chat.models import ChatHistory
 from chat.providers import get_provider
 from projects.models import Project
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 
 PAGE_SIZE = 20
 SEARCH_LIMIT = 50
@@ -63,17 +69,17 @@ def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
 
 
 @require_GET
-def planning(request: HttpRequest) -> HttpResponse:
+def planning(request: HtmxHttpRequest) -> HttpResponse:
     return _chat_page(request, project=None)
 
 
 @require_GET
-def project_chat(request: HttpRequest, pk: str) -> HttpResponse:
+def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = owned_or_404(Project.objects.owned_by(request.user), pk)
     return _chat_page(request, project=project)
 
 
-def _chat_page(request: HttpRequest, *, project: Project | None) -> HttpResponse:
+def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResponse:
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
     query = request.GET.get("q", "").strip()[:200]
     before = parse_datetime(request.GET.get("before", "") or "") if not query else None
@@ -108,7 +114,7 @@ def _chat_page(request: HttpRequest, *, project: Project | None) -> HttpResponse
 
 
 @require_POST
-def send(request: HttpRequest) -> HttpResponse:
+def send(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
     message = request.POST.get("message", "")
     try:
@@ -133,7 +139,7 @@ def send(request: HttpRequest) -> HttpResponse:
     return redirect(_chat_url(project))
 
 
-def _reply_response(request: HttpRequest, chat: ChatHistory, toast: str | None = None) -> HttpResponse:
+def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | None = None) -> HttpResponse:
     if not request.htmx:
         if toast:
             messages.warning(request, toast)
@@ -145,13 +151,13 @@ def _reply_response(request: HttpRequest, chat: ChatHistory, toast: str | None =
 
 
 @require_POST
-def stop(request: HttpRequest, pk: str) -> HttpResponse:
+def stop(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = services.chat_stop(chat=_owned_chat(request, pk))
     return _reply_response(request, chat)
 
 
 @require_POST
-def retry(request: HttpRequest, pk: str) -> HttpResponse:
+def retry(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = _owned_chat(request, pk)
     try:
         services.chat_retry(chat=chat)
@@ -162,7 +168,7 @@ def retry(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_POST
-def continue_reply(request: HttpRequest, pk: str) -> HttpResponse:
+def continue_reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = _owned_chat(request, pk)
     try:
         services.chat_continue(chat=chat)
@@ -173,7 +179,7 @@ def continue_reply(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_POST
-def clear(request: HttpRequest) -> HttpResponse:
+def clear(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
     removed = services.chat_clear(user=request.user, chat_type=PLANNING, project=project)
     note = (
@@ -181,11 +187,10 @@ def clear(request: HttpRequest) -> HttpResponse:
         if removed
         else "This chat was already empty."
     )
-    if request.htmx:
-        response = HttpResponseClientRedirect(_chat_url(project))
-        messages.success(request, note)
-        return response
+    # A fresh page (the history, counts and paging all change); the note shows as a toast.
     messages.success(request, note)
+    if request.htmx:
+        return HttpResponseClientRedirect(_chat_url(project))
     return redirect(_chat_url(project))
 
 
