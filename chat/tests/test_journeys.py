@@ -140,6 +140,16 @@ def test_offline_project_chat_journey(page, log_in):
 
     expect(page.locator(".reply--complete .reply__text")).to_contain_text("Suggested next step: Book the movers")
     expect(page.locator(".bubble--user")).to_contain_text("What should I do next?")
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy reply").click()
+    expect(page.get_by_role("button", name="Copy reply")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("**Suggested next step:** Book the movers")
+
+    page.get_by_role("searchbox").fill("movers")
+    expect(page.get_by_text("1 message match")).to_be_visible()
+    expect(page.locator("mark").first).to_have_text("movers")
+
     page.reload()
     expect(page.locator(".reply--complete .reply__text")).to_contain_text("Suggested next step: Book the movers")
     page.goto("/chat/")

@@ -156,6 +156,14 @@ async def test_unreachable_server_reads_as_unavailable():
         await collect(provider, conversation())
 
 
+async def test_a_slow_stream_is_fine_while_each_chunk_comes_in_time(fake_gemini):
+    fake_gemini.script(Reply(["slow", " but", " steady"], delay=0.15))
+
+    events = await collect(gemini(fake_gemini, timeout=0.4), conversation())
+
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "slow but steady"
+
+
 async def test_a_model_that_does_not_answer_in_time_times_out(fake_gemini):
     release = threading.Event()
     fake_gemini.script(Reply(["late"], hold=release, hold_after=0))
