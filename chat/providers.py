@@ -8,7 +8,8 @@ which the UI reads differently. ``get_provider()`` picks the provider from
 
 Two providers: ``GeminiProvider`` (google-genai, async streaming through
 ``client.aio``) and ``OfflineProvider`` (deterministic, no network, answers
-from the project's own data).
+from the project's own data). Drafting a structured project plan from a
+conversation will be a second method on ``Provider``.
 """
 
 import asyncio
