@@ -10,7 +10,7 @@ from django.utils import timezone
 from chat.models import ChatHistory
 from chat.tests.helpers import read_stream, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
-from tests.fake_gemini import Reply
+from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -317,3 +317,30 @@ def test_a_reply_orphaned_by_a_restart_shows_as_interrupted_with_continue(client
     assert "sse-connect" not in html
     assert "Server restarted" in html and "Continue" in html
     assert ChatHistory.objects.get().status == ChatHistory.Status.INTERRUPTED
+
+
+@pytest.mark.parametrize(
+    ("script", "title"),
+    [
+        (Failure(429, retry_after=90), "Rate limited"),
+        (Failure(500), "Assistant unreachable"),
+        (Failure(403, "API key not valid"), "Assistant misconfigured"),
+        (safety_block("HARM_CATEGORY_HARASSMENT"), "Blocked for safety"),
+        (empty_reply(), "Empty reply"),
+        (cut_reply(), "Connection dropped"),
+        (max_tokens_reply(), "Output limit reached"),
+    ],
+)
+def test_each_scripted_failure_ends_the_page_stream_with_a_clear_message_and_retry(
+    client, user, fake_gemini, script, title
+):
+    fake_gemini.script(script)
+    response = client.post("/chat/send/", {"message": "Keep my words"}, headers=HTMX)
+    assert response.status_code == 200
+    chat = sent_chat(response)
+
+    done = read_stream(client, chat).split("event: done\n", 1)[1]
+
+    assert title in done
+    assert f"/chat/{chat.pk}/retry/" in done
+    assert "Keep my words" in client.get("/chat/").content.decode()
