@@ -135,7 +135,8 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
         response.status_code = rejection.status
         return response
     if request.htmx:
-        return TemplateResponse(request, "chat/chat.html#sent", {"chat": chat})
+        total = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat.chat_type, project=project).count()
+        return TemplateResponse(request, "chat/chat.html#sent", {"chat": chat, "project": project, "total": total})
     return redirect(_chat_url(project))
 
 

@@ -54,6 +54,8 @@ def test_send_saves_the_message_and_answers_with_a_streaming_bubble(client, user
     assert chat.message == "Plan my week" and chat.user == user
     assert f'sse-connect="/chat/{chat.pk}/stream/"' in html
     assert 'aria-live="polite"' in html
+    assert 'id="chat-count" hx-swap-oob="true">1 message<' in html
+    assert "Delete 1 message" in html
     read_stream(client, chat)
 
 
