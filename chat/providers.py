@@ -282,6 +282,7 @@ class GeminiProvider(Provider):
                     attempt += 1
         finally:
             await client.aio.aclose()
+            client.close()
 
     def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
         if attempt >= self.retries:
