@@ -154,3 +154,21 @@ def test_offline_project_chat_journey(page, log_in):
     expect(page.locator(".reply--complete .reply__text")).to_contain_text("Suggested next step: Book the movers")
     page.goto("/chat/")
     expect(page.locator(".exchange")).to_have_count(0)
+
+
+def test_sending_from_search_results_returns_to_the_conversation(page, log_in):
+    user = UserFactory()
+    log_in(user)
+    page.goto("/chat/")
+    composer(page).fill("Help me plan a new project")
+    composer(page).press("Enter")
+    expect(page.locator(".reply--complete")).to_have_count(1)
+
+    page.get_by_role("searchbox").fill("nothing like this")
+    expect(page.get_by_text("No matches")).to_be_visible()
+    composer(page).fill("Which project needs attention first?")
+    composer(page).press("Enter")
+
+    expect(page.get_by_role("searchbox")).to_have_value("")
+    expect(page.locator(".reply--complete")).to_have_count(2)
+    expect(page.get_by_text("No matches")).to_have_count(0)

@@ -126,6 +126,12 @@
         autosize();
         pinned = true;
         scrollToEnd();
+        // A message sent from search results belongs to the conversation: show it there.
+        var search = chat.querySelector(".chat-search input");
+        if (search.value) {
+          search.value = "";
+          htmx.ajax("GET", search.form.getAttribute("action"), { target: "#chat-log", swap: "innerHTML" });
+        }
       }
       input.focus();
       syncComposer();
