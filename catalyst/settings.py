@@ -194,10 +194,24 @@ GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
 
+# Planning chat (chat/services.py, chat/generation.py); the README explains each.
+CHAT_SEND_LIMIT = env.int("CHAT_SEND_LIMIT", default=20)
+CHAT_SEND_WINDOW = env.int("CHAT_SEND_WINDOW", default=60)
+CHAT_HISTORY_TURNS = env.int("CHAT_HISTORY_TURNS", default=10)
+CHAT_PROVIDER_TIMEOUT = env.float("CHAT_PROVIDER_TIMEOUT", default=60.0)
+CHAT_PROVIDER_RETRIES = env.int("CHAT_PROVIDER_RETRIES", default=2)
+CHAT_PROVIDER_RETRY_BACKOFF = env.float("CHAT_PROVIDER_RETRY_BACKOFF", default=1.0)
+CHAT_OFFLINE_CHUNK_DELAY = env.float("CHAT_OFFLINE_CHUNK_DELAY", default=0.02)
+CHAT_FLUSH_INTERVAL = env.float("CHAT_FLUSH_INTERVAL", default=0.5)
+CHAT_HEARTBEAT_INTERVAL = env.float("CHAT_HEARTBEAT_INTERVAL", default=5.0)
+CHAT_POLL_INTERVAL = env.float("CHAT_POLL_INTERVAL", default=0.5)
+CHAT_KEEPALIVE_INTERVAL = env.float("CHAT_KEEPALIVE_INTERVAL", default=15.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # One line per model request is noise at INFO.
+    "loggers": {name: {"level": "WARNING"} for name in ("axes", "httpx", "httpx2", "httpcore", "httpcore2")},
 }

@@ -48,10 +48,6 @@ LOST_MESSAGE = "The server restarted before this reply was finished. Continue to
 STOPPED_MESSAGE = "You stopped this reply."
 
 
-def _setting(name: str, default: float) -> float:
-    return getattr(settings, name, default)
-
-
 class _Generation:
     def __init__(self, pk: str, text: str):
         self.pk = pk
@@ -91,7 +87,7 @@ def _lease_key(pk) -> str:
 
 
 def _lease_seconds() -> int:
-    return max(15, int(_setting("CHAT_HEARTBEAT_INTERVAL", 5.0) * 3))
+    return max(15, int(settings.CHAT_HEARTBEAT_INTERVAL * 3))
 
 
 def generation_start(*, chat: ChatHistory, conversation: Conversation, provider: Provider) -> None:
@@ -205,8 +201,8 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
 
 async def _write_periodically(generation: _Generation) -> None:
     """Keep the record up to date, and notice a stop or a delete from elsewhere."""
-    interval = _setting("CHAT_FLUSH_INTERVAL", 0.5)
-    heartbeat = _setting("CHAT_HEARTBEAT_INTERVAL", 5.0)
+    interval = settings.CHAT_FLUSH_INTERVAL
+    heartbeat = settings.CHAT_HEARTBEAT_INTERVAL
     written, written_at = generation.text, time.monotonic()
     leased_at = written_at
     while True:
@@ -257,7 +253,7 @@ async def follow(pk) -> AsyncIterator[ReplyEvent]:
         async for event in _follow_record(pk):
             yield event
         return
-    keepalive = _setting("CHAT_KEEPALIVE_INTERVAL", 15.0)
+    keepalive = settings.CHAT_KEEPALIVE_INTERVAL
     try:
         yield ("snapshot", snapshot)
         while True:
@@ -285,7 +281,7 @@ def follow_sync(pk) -> Iterator[ReplyEvent]:
     if snapshot is None:
         yield from _follow_record_sync(pk)
         return
-    keepalive = _setting("CHAT_KEEPALIVE_INTERVAL", 15.0)
+    keepalive = settings.CHAT_KEEPALIVE_INTERVAL
     try:
         yield ("snapshot", snapshot)
         while True:
@@ -325,7 +321,7 @@ class _RecordFollower:
 
 
 def _poll_interval() -> float:
-    return _setting("CHAT_POLL_INTERVAL", 0.5)
+    return settings.CHAT_POLL_INTERVAL
 
 
 async def _follow_record(pk: str) -> AsyncIterator[ReplyEvent]:

@@ -197,11 +197,11 @@ def get_provider() -> Provider:
             api_key=settings.GEMINI_API_KEY,
             model=settings.GEMINI_MODEL,
             base_url=settings.GEMINI_BASE_URL,
-            timeout=getattr(settings, "CHAT_PROVIDER_TIMEOUT", 60.0),
-            retries=getattr(settings, "CHAT_PROVIDER_RETRIES", 2),
-            retry_backoff=getattr(settings, "CHAT_PROVIDER_RETRY_BACKOFF", 1.0),
+            timeout=settings.CHAT_PROVIDER_TIMEOUT,
+            retries=settings.CHAT_PROVIDER_RETRIES,
+            retry_backoff=settings.CHAT_PROVIDER_RETRY_BACKOFF,
         )
-    return OfflineProvider(chunk_delay=getattr(settings, "CHAT_OFFLINE_CHUNK_DELAY", 0.02))
+    return OfflineProvider(chunk_delay=settings.CHAT_OFFLINE_CHUNK_DELAY)
 
 
 # --- Gemini -------------------------------------------------------------------

@@ -42,8 +42,8 @@ def send_allowance_take(*, user) -> None:
     A fixed window in Django's cache, so ``CACHE_URL=redis://…`` shares it
     between workers.
     """
-    limit = getattr(settings, "CHAT_SEND_LIMIT", 20)
-    window = getattr(settings, "CHAT_SEND_WINDOW", 60)
+    limit = settings.CHAT_SEND_LIMIT
+    window = settings.CHAT_SEND_WINDOW
     now = time.time()
     key = f"chat:sends:{user.pk}:{int(now // window)}"
     cache.add(key, 0, timeout=window + 5)
@@ -142,7 +142,7 @@ def conversation_build(*, chat: ChatHistory, continuing: bool = False) -> Conver
             instruction += "\n\nThe user's active projects:\n\n" + "\n\n".join(
                 _describe_project(facts, with_tasks=False) for facts in projects
             )
-    turns_limit = getattr(settings, "CHAT_HISTORY_TURNS", 10)
+    turns_limit = settings.CHAT_HISTORY_TURNS
     earlier = (
         ChatHistory.objects.owned_by(chat.user)
         .in_chat(chat_type=chat.chat_type, project=chat.project_id)
