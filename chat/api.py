@@ -147,20 +147,19 @@ async def send(request: HttpRequest, payload: SendIn):
 @router.post("/{chat_id}/retry", auth=ASYNC_AUTH, response={200: dict})
 async def retry(request: HttpRequest, chat_id: str):
     """Write a failed or interrupted reply again; answers like ``send``."""
-    chat = await _owned_chat(request, chat_id)
-    try:
-        await sync_to_async(services.chat_retry)(chat=chat)
-    except services.ChatRejected as rejection:
-        return _rejected(request, rejection)
-    return await _reply(request, chat)
+    return await _restart(request, chat_id, services.chat_retry)
 
 
 @router.post("/{chat_id}/continue", auth=ASYNC_AUTH, response={200: dict})
 async def continue_reply(request: HttpRequest, chat_id: str):
     """Let the model continue an interrupted reply; answers like ``send``."""
+    return await _restart(request, chat_id, services.chat_continue)
+
+
+async def _restart(request: HttpRequest, chat_id: str, restart) -> HttpResponse:
     chat = await _owned_chat(request, chat_id)
     try:
-        await sync_to_async(services.chat_continue)(chat=chat)
+        await sync_to_async(restart)(chat=chat)
     except services.ChatRejected as rejection:
         return _rejected(request, rejection)
     return await _reply(request, chat)

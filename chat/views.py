@@ -159,20 +159,19 @@ def stop(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 @require_POST
 def retry(request: HtmxHttpRequest, pk: str) -> HttpResponse:
-    chat = _owned_chat(request, pk)
-    try:
-        services.chat_retry(chat=chat)
-    except services.ChatRejected as rejection:
-        chat.refresh_from_db()
-        return _reply_response(request, chat, toast=str(rejection))
-    return _reply_response(request, chat)
+    return _restart(request, pk, services.chat_retry)
 
 
 @require_POST
 def continue_reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    return _restart(request, pk, services.chat_continue)
+
+
+def _restart(request: HtmxHttpRequest, pk: str, restart) -> HttpResponse:
+    """Start a reply again (retry or continue), or say why it cannot."""
     chat = _owned_chat(request, pk)
     try:
-        services.chat_continue(chat=chat)
+        restart(chat=chat)
     except services.ChatRejected as rejection:
         chat.refresh_from_db()
         return _reply_response(request, chat, toast=str(rejection))
