@@ -63,7 +63,7 @@ class ChatHistory(models.Model):
     )
     project = models.ForeignKey(
         "projects.Project",
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="chats",

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from catalyst.db import all_or_nothing
 from chat.models import ChatHistory
 from projects.forms import ProjectFilterForm, ProjectForm, TaskAddForm, TaskForm, TaskMoveForm, TaskStatusForm
 from projects.models import Progress, Project, Task
@@ -182,10 +183,11 @@ def project_delete(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = _own_project(request, pk)
     if request.method == "POST":
         name = project.name
-        project.delete()
-        messages.success(request, f"Deleted “{name}” and its tasks.")
+        with all_or_nothing():
+            project.delete()  # its tasks and its planning chat go with it
+        messages.success(request, f"Deleted “{name}” with its tasks and chat.")
         return _redirect(request, reverse("projects:list"))
-    context = {"project": project, "task_count": project.tasks.count()}
+    context = {"project": project, "task_count": project.tasks.count(), "chat_count": project.chats.count()}
     return TemplateResponse(request, "projects/project_confirm_delete.html", context)
 
 

@@ -197,6 +197,18 @@ def test_delete_removes_the_project_and_its_tasks(client, project):
     assert not Task.objects.exists()
 
 
+def test_delete_warns_about_and_removes_the_projects_chat_only(client, project):
+    ChatHistoryFactory.create_batch(2, user=project.owner, project=project)
+    general = ChatHistoryFactory(user=project.owner)
+
+    assert (
+        "planning chat (<strong>2 messages</strong>)" in client.get(f"/projects/{project.pk}/delete/").content.decode()
+    )
+    client.post(f"/projects/{project.pk}/delete/")
+
+    assert list(ChatHistory.objects.all()) == [general]
+
+
 def test_archive_and_delete_refuse_get(client, project):
     assert client.get(f"/projects/{project.pk}/archive/").status_code == 405
     client.get(f"/projects/{project.pk}/delete/")

@@ -116,13 +116,19 @@
     });
     input.addEventListener("input", function () { autosize(); syncComposer(); });
 
+    // What was typed after pressing Enter, while the message was on its way, stays.
+    var sentText = "";
+    form.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt === form) sentText = input.value;
+    });
     form.addEventListener("htmx:afterRequest", function (event) {
       if (event.detail.elt !== form) return;
       var status = event.detail.xhr ? event.detail.xhr.status : 0;
       if (status >= 200 && status < 300) {
         var empty = document.getElementById("chat-empty");
         if (empty) empty.remove();
-        form.reset();
+        var typed = input.value;
+        input.value = typed.indexOf(sentText) === 0 ? typed.slice(sentText.length).replace(/^\s+/, "") : typed;
         autosize();
         pinned = true;
         scrollToEnd();
@@ -176,6 +182,10 @@
         syncComposer();
         input.focus();
         return;
+      }
+      if (event.target.closest("[data-search-clear]")) {
+        var box = chat.querySelector(".chat-search input");
+        if (box) box.value = "";
       }
       var cancel = event.target.closest("[data-confirm-cancel]");
       if (cancel) { cancel.closest("details").removeAttribute("open"); return; }
