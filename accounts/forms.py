@@ -24,6 +24,7 @@ class SignupForm(BaseUserCreationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs.update(autofocus=True, autocomplete="name")
+        self.fields["email"].widget.attrs.pop("autofocus", None)
         self.fields["password1"].help_text = password_validation.password_validators_help_text_html()
 
     def clean_email(self) -> str:

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ApiTokenForm, EmailAuthenticationForm, ProfileForm, SignupForm
 from accounts.models import ApiToken
 
+NEW_TOKEN_SESSION_KEY = "new_api_token"
+
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
@@ -51,7 +53,9 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not token_form.is_valid():
         return _profile_page(request, token_form=token_form, status=400)
     token, raw_key = ApiToken.issue(user=request.user, name=token_form.cleaned_data["name"])
-    return _profile_page(request, new_token=token, new_token_key=raw_key)
+    # Shown once, on the page the redirect leads to, so a reload cannot mint another.
+    request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "key": raw_key}
+    return redirect("accounts:profile")
 
 
 @require_POST
@@ -67,16 +71,13 @@ def _profile_page(
     *,
     form: ProfileForm | None = None,
     token_form: ApiTokenForm | None = None,
-    new_token: ApiToken | None = None,
-    new_token_key: str = "",
     status: int = 200,
 ) -> TemplateResponse:
     context = {
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(prefix="token"),
         "tokens": ApiToken.objects.owned_by(request.user),
-        "new_token": new_token,
-        "new_token_key": new_token_key,
+        "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
     }
     return TemplateResponse(request, "accounts/profile.html", context, status=status)
 

@@ -91,9 +91,10 @@ def test_the_profile_page_shows_a_new_token_once(client):
     user = UserFactory()
     client.force_login(user)
 
-    response = client.post("/accounts/profile/tokens/", {"token-name": "Laptop"})
+    response = client.post("/accounts/profile/tokens/", {"token-name": "Laptop"}, follow=True)
 
-    raw = response.context["new_token_key"]
+    raw = response.context["new_token"]["key"]
+    assert response.redirect_chain == [("/accounts/profile/", 302)]
     assert raw.startswith("cat_") and raw in response.content.decode()
     assert raw not in client.get("/accounts/profile/").content.decode()
     assert client.get("/api/account/me", headers=bearer(raw)).status_code == 200
@@ -123,3 +124,13 @@ def test_the_openapi_schema_and_docs_are_served(client):
     assert schema.status_code == 200
     assert "/api/health" in schema.json()["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_reloading_after_creating_a_token_does_not_create_another(client):
+    client.force_login(UserFactory())
+
+    client.post("/accounts/profile/tokens/", {"token-name": "Laptop"})
+    client.get("/accounts/profile/")
+    client.get("/accounts/profile/")
+
+    assert ApiToken.objects.count() == 1

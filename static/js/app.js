@@ -3,11 +3,31 @@
 (function () {
   "use strict";
 
-  function dismissLater(toast) {
-    setTimeout(function () {
-      toast.classList.add("toast--leaving");
-      setTimeout(function () { toast.remove(); }, 300);
-    }, 4500);
+  var MAX_TOASTS = 3;
+
+  function dismiss(toast) {
+    toast.classList.add("toast--leaving");
+    setTimeout(function () { toast.remove(); }, 300);
+  }
+
+  // Each toast closes itself after a while, waits while hovered or focused,
+  // and has a close button; only the newest few stay on screen.
+  function arm(toast) {
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast__close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { dismiss(toast); });
+    toast.appendChild(close);
+    var timer = null;
+    function start() { timer = setTimeout(function () { dismiss(toast); }, 4500); }
+    function pause() { clearTimeout(timer); }
+    toast.addEventListener("mouseenter", pause);
+    toast.addEventListener("focusin", pause);
+    toast.addEventListener("mouseleave", start);
+    toast.addEventListener("focusout", start);
+    start();
   }
 
   function showToast(message, level) {
@@ -15,21 +35,37 @@
     if (!region || !message) return;
     var toast = document.createElement("div");
     toast.className = "toast toast--" + (level || "success");
-    toast.setAttribute("role", "status");
-    toast.textContent = message;
+    toast.setAttribute("role", level === "error" ? "alert" : "status");
+    var text = document.createElement("span");
+    text.textContent = message;
+    toast.appendChild(text);
     region.appendChild(toast);
-    dismissLater(toast);
+    arm(toast);
+    var shown = region.querySelectorAll(".toast:not(.toast--leaving)");
+    for (var i = 0; i < shown.length - MAX_TOASTS; i++) shown[i].remove();
   }
   window.catalystToast = showToast;
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("#toasts .toast").forEach(dismissLater);
+    document.querySelectorAll("#toasts .toast").forEach(arm);
   });
 
   // Server responses send HX-Trigger: {"toast": {"message": "...", "level": "success"}}
   document.body.addEventListener("toast", function (event) {
     var detail = event.detail || {};
     showToast(detail.message || detail.value, detail.level);
+  });
+
+  // <button data-copy-target="#id"> copies that element's text.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-target]");
+    if (!button) return;
+    var source = document.querySelector(button.dataset.copyTarget);
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(
+      function () { button.textContent = "Copied"; },
+      function () { showToast("Could not copy. Select the text and copy it instead.", "error"); }
+    );
   });
 
   document.addEventListener("click", function (event) {
