@@ -573,9 +573,14 @@ def _overview_answer(project: ProjectFacts, today: datetime.date) -> str:
     return "\n".join(lines) + "\n"
 
 
+PLANNING_WORDS = {"plan", "planning", "new", "start", "launch", "idea", "goal", "create", "organise", "organize"}
+OVERVIEW_WORDS = {"projects", "overview", "status", "overdue", "next", "priority", "priorities", "focus", "today"}
+
+
 def _general_answer(conversation: Conversation, words: set[str]) -> str:
     projects = conversation.projects
-    if not projects:
+    wants_new_plan = bool(words & PLANNING_WORDS) and not words & OVERVIEW_WORDS
+    if not projects or wants_new_plan:
         return (
             "Let's plan it step by step:\n\n"
             "1. **Goal** — write one sentence that says what done looks like.\n"
@@ -588,13 +593,16 @@ def _general_answer(conversation: Conversation, words: set[str]) -> str:
     lines = ["Your active projects:", "", "| Project | Status | Open tasks | Overdue |", "|---|---|---|---|"]
     for project in projects:
         lines.append(
-            f"| {project.name} | {project.status.replace('-', ' ')} | {len(project.open_tasks)} | "
+            f"| {project.name} | {project.status.replace('-', ' ').capitalize()} | {len(project.open_tasks)} | "
             f"{len(project.overdue_tasks)} |"
         )
     urgent = max(projects, key=lambda p: (len(p.overdue_tasks), len(p.open_tasks)))
     lines.append("")
     if urgent.overdue_tasks:
-        lines.append(f"**{urgent.name}** needs attention first: {len(urgent.overdue_tasks)} task(s) are overdue.")
+        overdue = len(urgent.overdue_tasks)
+        lines.append(
+            f"**{urgent.name}** needs attention first: {overdue} {'task is' if overdue == 1 else 'tasks are'} overdue."
+        )
     elif urgent.open_tasks:
         lines.append(f"**{urgent.name}** has the most open work; open its chat for a suggested next step.")
     else:

@@ -221,7 +221,7 @@ def test_offline_lists_tasks_by_status():
 
 def test_offline_general_chat_summarises_projects():
     answer = offline_answer(conversation("Where do I stand?", projects=(PROJECT,)))
-    assert "| Launch | active | 3 | 1 |" in answer
+    assert "| Launch | Active | 3 | 1 |" in answer
 
 
 async def test_offline_streams_in_chunks_and_continues_exactly_where_it_stopped():
@@ -237,3 +237,16 @@ async def test_offline_streams_in_chunks_and_continues_exactly_where_it_stopped(
 
     assert len(first) > 5 and "".join(first) == full
     assert full[:25] + "".join(e.text for e in rest if isinstance(e, TextDelta)) == full
+
+
+def test_offline_assistant_answers_a_request_for_a_new_plan_with_a_planning_outline():
+    answer = offline_answer(conversation("Help me plan a new product launch", projects=(PROJECT,)))
+
+    assert "step by step" in answer
+    assert "| Launch |" not in answer
+
+
+def test_offline_overview_counts_overdue_tasks_in_words():
+    answer = offline_answer(conversation("What should I focus on today?", projects=(PROJECT,)))
+
+    assert "**Launch** needs attention first: 1 task is overdue." in answer
