@@ -1,18 +1,23 @@
+import json
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import ApiTokenForm, EmailAuthenticationForm, ProfileForm, SignupForm
 from accounts.models import ApiToken
+from catalyst.shortcuts import get_or_404
 
-NEW_TOKEN_SESSION_KEY = "new_api_token"
+NEW_TOKEN_COOKIE = "new_api_token"
 
 
 @login_not_required
@@ -53,14 +58,26 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not token_form.is_valid():
         return _profile_page(request, token_form=token_form, status=400)
     token, raw_key = ApiToken.issue(user=request.user, name=token_form.cleaned_data["name"])
-    # Shown once, on the page the redirect leads to, so a reload cannot mint another.
-    request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "key": raw_key}
-    return redirect("accounts:profile")
+    # Shown once, on the page the redirect leads to, so a reload cannot mint
+    # another. The key travels in a short-lived signed cookie to its owner's
+    # browser only; the server keeps nothing but its hash.
+    response = redirect("accounts:profile")
+    response.set_signed_cookie(
+        NEW_TOKEN_COOKIE,
+        json.dumps({"name": token.name, "key": raw_key, "user": str(request.user.pk)}),
+        salt=NEW_TOKEN_COOKIE,
+        max_age=120,
+        path=reverse("accounts:profile"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
 
 
 @require_POST
 def token_revoke(request: HttpRequest, pk: int | str) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.owned_by(request.user), pk=pk)
+    token = get_or_404(ApiToken.objects.owned_by(request.user), pk)
     token.delete()
     messages.success(request, f"Token “{token.name}” revoked. It no longer works.")
     return redirect("accounts:profile")
@@ -73,13 +90,27 @@ def _profile_page(
     token_form: ApiTokenForm | None = None,
     status: int = 200,
 ) -> TemplateResponse:
+    new_token = _new_token(request)
     context = {
         "form": form or ProfileForm(instance=request.user),
         "token_form": token_form or ApiTokenForm(prefix="token"),
         "tokens": ApiToken.objects.owned_by(request.user),
-        "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+        "new_token": new_token,
     }
-    return TemplateResponse(request, "accounts/profile.html", context, status=status)
+    response = TemplateResponse(request, "accounts/profile.html", context, status=status)
+    if new_token is not None:
+        response.delete_cookie(NEW_TOKEN_COOKIE, path=reverse("accounts:profile"), samesite="Strict")
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+def _new_token(request: HttpRequest) -> dict | None:
+    """The token just created, from its one-time cookie, if it is this user's."""
+    try:
+        value = json.loads(request.get_signed_cookie(NEW_TOKEN_COOKIE, salt=NEW_TOKEN_COOKIE, max_age=120))
+    except (KeyError, ValueError, signing.BadSignature):
+        return None
+    return value if value.get("user") == str(request.user.pk) else None
 
 
 class InvalidFormIs400:

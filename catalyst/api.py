@@ -5,14 +5,31 @@ Every call but health is authenticated, by a personal token sent as
 writes). Errors always read ``{"success": false, "error": "…"}``.
 """
 
+import json
+
 from django.db import connection
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from accounts.api_auth import BearerTokenAuth, SessionAuth
 
+
+class StrictJSONParser(Parser):
+    """JSON bodies, refusing text no store can hold (lone UTF-16 surrogates).
+
+    django-ninja answers a parser error with 400 "Cannot parse request body".
+    """
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        json.dumps(data, ensure_ascii=False).encode()
+        return data
+
+
 api = NinjaAPI(
+    parser=StrictJSONParser(),
     title="Project Catalyst API",
     version="1.0.0",
     description="Projects, tasks and planning chats. Authenticate with a personal token "

@@ -18,16 +18,19 @@ from ninja.errors import HttpError
 
 from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
 from catalyst.api import api, error_response
+from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import follow, follow_sync, orphans_settle
 from chat.models import ChatHistory
-from chat.views import aowned_or_404, event_stream_response, owned_or_404, sse_event
+from chat.views import event_stream_response, sse_event
 from projects.models import Project
 
 router = Router(tags=["chat"])
 ASYNC_AUTH = [AsyncBearerTokenAuth(), AsyncSessionAuth()]
 
 ChatType = Literal["project-planning", "navigation", "new-project"]
+
+HISTORY_LIMIT_MAX = 1000
 
 # How a failed reply answers a caller that waited for JSON.
 FAILURE_STATUS = {"rate_limited": 429, "safety": 422}
@@ -52,14 +55,14 @@ def _own_user(request: HttpRequest, user_id: str, *, read: bool = False):
     if str(request.auth.pk) == str(user_id):
         return request.auth
     if read and request.auth.is_staff:
-        return owned_or_404(get_user_model().objects.all(), user_id)
+        return get_or_404(get_user_model().objects.all(), user_id)
     raise HttpError(403, "You can only reach your own chat history.")
 
 
 def _project(user, project_id: str | None) -> Project | None:
     if not project_id:
         return None
-    return owned_or_404(Project.objects.owned_by(user), project_id)
+    return get_or_404(Project.objects.owned_by(user), project_id)
 
 
 def _rejected(request: HttpRequest, rejection: services.ChatRejected) -> HttpResponse:
@@ -82,7 +85,7 @@ def history(
     project = _project(user, projectId)
     records = ChatHistory.objects.owned_by(user).in_chat(chat_type=chatType, project=project)
     if limit is not None:
-        records = records.order_by("-created_at")[: max(0, limit)]
+        records = records.order_by("-created_at")[: min(max(0, limit), HISTORY_LIMIT_MAX)]
     chats = sorted(records, key=lambda chat: chat.created_at)
     orphans_settle(chats)
     return {"success": True, "data": [chat.as_document() for chat in chats]}
@@ -181,7 +184,7 @@ async def stream(request: HttpRequest, chat_id: str):
 
 
 async def _owned_chat(request: HttpRequest, chat_id: str) -> ChatHistory:
-    return await aowned_or_404(ChatHistory.objects.owned_by(request.auth), chat_id)
+    return await aget_or_404(ChatHistory.objects.owned_by(request.auth), chat_id)
 
 
 async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict:
@@ -190,9 +193,9 @@ async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict
     async for event in follow(chat.pk):
         if event[0] == "done":
             break
-    chat = await ChatHistory.objects.aget(pk=chat.pk)
+    chat = await ChatHistory.objects.filter(pk=chat.pk).afirst()  # None once cleared meanwhile
     body = _final(chat)
-    if chat.status == ChatHistory.Status.FAILED:
+    if chat is not None and chat.status == ChatHistory.Status.FAILED:
         return api.create_response(request, body, status=FAILURE_STATUS.get(chat.error_kind, 502))
     return body
 

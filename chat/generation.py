@@ -19,6 +19,7 @@ Stopping cancels the task, which cancels the request to the model.
 import asyncio
 import concurrent.futures
 import contextvars
+import datetime
 import logging
 import queue
 import threading
@@ -187,9 +188,14 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
     with _live_lock:
         _live.pop(generation.pk, None)
     try:
-        await ChatHistory.objects.filter(pk=generation.pk).aupdate(
+        finished = await ChatHistory.objects.filter(pk=generation.pk, status=Status.PENDING).aupdate(
             response=generation.text, updated_at=timezone.now(), **outcome
         )
+        if not finished:
+            # Settled elsewhere (a stop from another worker): keep its status, save the text.
+            await ChatHistory.objects.filter(pk=generation.pk).aupdate(
+                response=generation.text, updated_at=timezone.now()
+            )
         if await cache.aget(_lease_key(generation.pk)) == generation.lease:
             await cache.adelete(_lease_key(generation.pk))
     except Exception:
@@ -355,6 +361,9 @@ def _follow_record_sync(pk: str) -> Iterator[ReplyEvent]:
 def is_orphaned(chat: ChatHistory) -> bool:
     """A pending reply whose generation no process is running any more."""
     if chat.status != Status.PENDING or is_live(chat.pk):
+        return False
+    if timezone.now() - chat.updated_at < datetime.timedelta(seconds=_lease_seconds()):
+        # Just saved or claimed: its generation may not have registered yet.
         return False
     return cache.get(_lease_key(chat.pk)) is None
 

@@ -2,6 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 
@@ -57,6 +58,8 @@ class ChatHistory(models.Model):
         EMPTY = "empty", "Empty reply"
 
     MESSAGE_MAX_LENGTH = 8000
+    # Far beyond the longest reply a model writes; bounds what /api/chat/save stores.
+    RESPONSE_MAX_LENGTH = 200_000
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chats", db_column="userId"
@@ -69,8 +72,10 @@ class ChatHistory(models.Model):
         related_name="chats",
         db_column="projectId",
     )
-    message = models.TextField(max_length=MESSAGE_MAX_LENGTH)
-    response = models.TextField(blank=True)
+    message = models.TextField(max_length=MESSAGE_MAX_LENGTH, validators=[ProhibitNullCharactersValidator()])
+    response = models.TextField(
+        max_length=RESPONSE_MAX_LENGTH, blank=True, validators=[ProhibitNullCharactersValidator()]
+    )
     chat_type = models.CharField(
         max_length=20, choices=ChatType.choices, default=ChatType.PROJECT_PLANNING, db_column="chatType"
     )

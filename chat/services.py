@@ -203,7 +203,7 @@ def chat_retry(*, chat: ChatHistory) -> ChatHistory:
     if not chat.can_retry:
         raise ChatRejected("Only a failed or interrupted reply can be retried.", status=409)
     send_allowance_take(user=chat.user)
-    _restart(chat, response="")
+    _restart(chat, response="", allowed=(Status.FAILED, Status.INTERRUPTED))
     _start(chat)
     return chat
 
@@ -213,12 +213,12 @@ def chat_continue(*, chat: ChatHistory) -> ChatHistory:
     if not chat.can_continue:
         raise ChatRejected("Only an interrupted reply can be continued.", status=409)
     send_allowance_take(user=chat.user)
-    _restart(chat, response=chat.response)
+    _restart(chat, response=chat.response, allowed=(Status.INTERRUPTED,))
     _start(chat, continuing=True)
     return chat
 
 
-def _restart(chat: ChatHistory, *, response: str) -> None:
+def _restart(chat: ChatHistory, *, response: str, allowed: tuple[str, ...]) -> None:
     fields = {
         "status": Status.PENDING,
         "response": response,
@@ -227,10 +227,11 @@ def _restart(chat: ChatHistory, *, response: str) -> None:
         "model_name": get_provider().model_name,
         "updated_at": timezone.now(),
     }
-    # Only one request may move a finished reply back to pending.
-    claimed = ChatHistory.objects.filter(pk=chat.pk).exclude(status=Status.PENDING).update(**fields)
+    # Only one request may move a reply back to pending, and only from a state
+    # that allows it now (it may have finished since it was loaded).
+    claimed = ChatHistory.objects.filter(pk=chat.pk, status__in=allowed).update(**fields)
     if not claimed:
-        raise ChatRejected("This reply is already being written.", status=409)
+        raise ChatRejected("This reply is already being written or has finished.", status=409)
     for name, value in fields.items():
         setattr(chat, name, value)
 

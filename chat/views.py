@@ -1,11 +1,11 @@
 """The planning chat pages: one chat per user, and one per project."""
 
+import datetime
+
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import follow, follow_sync, orphans_settle
 from chat.models import ChatHistory
@@ -34,25 +35,21 @@ SEARCH_LIMIT = 50
 PLANNING = ChatHistory.ChatType.PROJECT_PLANNING
 
 
-def owned_or_404(queryset: QuerySet, pk):
-    """``get_object_or_404`` that answers 404, not 500, to a malformed id."""
+def _moment(value: str) -> datetime.datetime | None:
+    """The aware datetime ``value`` names, or None when it names none."""
     try:
-        return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
-
-
-async def aowned_or_404(queryset: QuerySet, pk):
-    try:
-        return await queryset.aget(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
+        moment = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, like month 13
+        return None
+    if moment is not None and timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
 
 
 def _project_param(request: HttpRequest, value: str | None) -> Project | None:
     if not value:
         return None
-    return owned_or_404(Project.objects.owned_by(request.user), value)
+    return get_or_404(Project.objects.owned_by(request.user), value)
 
 
 def _chat_url(project: Project | None) -> str:
@@ -62,7 +59,7 @@ def _chat_url(project: Project | None) -> str:
 
 
 def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
-    return owned_or_404(ChatHistory.objects.owned_by(request.user).select_related("project"), pk)
+    return get_or_404(ChatHistory.objects.owned_by(request.user).select_related("project"), pk)
 
 
 # --- The page ---------------------------------------------------------------------
@@ -75,14 +72,14 @@ def planning(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
-    project = owned_or_404(Project.objects.owned_by(request.user), pk)
+    project = get_or_404(Project.objects.owned_by(request.user), pk)
     return _chat_page(request, project=project)
 
 
 def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResponse:
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
     query = request.GET.get("q", "").strip()[:200]
-    before = parse_datetime(request.GET.get("before", "") or "") if not query else None
+    before = None if query else _moment(request.GET.get("before", ""))
     if query:
         chats = list(records.matching(query).order_by("-created_at")[:SEARCH_LIMIT])[::-1]
         has_earlier = False
@@ -118,9 +115,7 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
     message = request.POST.get("message", "")
     try:
-        chat = services.chat_send(
-            user=request.user, message=message, chat_type=request.POST.get("chat_type") or PLANNING, project=project
-        )
+        chat = services.chat_send(user=request.user, message=message, chat_type=PLANNING, project=project)
     except services.ChatRejected as rejection:
         if request.htmx:
             response = TemplateResponse(
@@ -247,7 +242,7 @@ def _final_reply_html(request: HttpRequest, chat: ChatHistory | None) -> str:
 async def stream(request: HttpRequest, pk: str) -> HttpResponse:
     """The reply so far, its new text as it arrives, then the finished reply."""
     user = await request.auser()
-    chat = await aowned_or_404(ChatHistory.objects.owned_by(user), pk)
+    chat = await aget_or_404(ChatHistory.objects.owned_by(user), pk)
     if isinstance(request, ASGIRequest):
         return event_stream_response(_page_events(request, chat.pk))
     return event_stream_response(_page_events_sync(request, chat.pk))

@@ -14,9 +14,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from catalyst.shortcuts import get_or_404
 from projects.forms import ProjectFilterForm, ProjectForm, TaskForm
 from projects.models import Progress, Project, Task
-from projects.views import get_or_404
 
 router = Router(tags=["projects"])
 

@@ -9,10 +9,8 @@ import datetime
 from collections import Counter
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigg
 from django_htmx.middleware import HtmxDetails
 
 from catalyst.db import all_or_nothing
+from catalyst.shortcuts import get_or_404
 from chat.models import ChatHistory
 from projects.forms import ProjectFilterForm, ProjectForm, TaskAddForm, TaskForm, TaskMoveForm, TaskStatusForm
 from projects.models import Progress, Project, Task
@@ -35,14 +34,6 @@ RECENT_CHAT_LIMIT = 5
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-def get_or_404(queryset: QuerySet, pk: str) -> Model:
-    # A malformed key (not a number on SQLite, not an ObjectId on MongoDB) is just not found.
-    try:
-        return get_object_or_404(queryset, pk=pk)
-    except (ValueError, TypeError, ValidationError, OverflowError):
-        raise Http404("No such item.") from None
 
 
 def _own_project(request: HttpRequest, pk: str) -> Project:

@@ -134,3 +134,10 @@ def test_reloading_after_creating_a_token_does_not_create_another(client):
     client.get("/accounts/profile/")
 
     assert ApiToken.objects.count() == 1
+
+
+@pytest.mark.parametrize("pk", ["abc", "1.5", "9" * 30])
+def test_revoking_a_malformed_token_id_answers_404(client, pk):
+    client.force_login(UserFactory())
+
+    assert client.post(f"/accounts/profile/tokens/{pk}/revoke/").status_code == 404

@@ -312,7 +312,9 @@ def test_page_query_budget(client, user, django_assert_max_num_queries):
 
 
 def test_a_reply_orphaned_by_a_restart_shows_as_interrupted_with_continue(client, user):
-    ChatHistoryFactory(user=user, status=ChatHistory.Status.PENDING, response="Cut short by a restart")
+    chat = ChatHistoryFactory(user=user, status=ChatHistory.Status.PENDING, response="Cut short by a restart")
+    # Last written well before the restart, and no process holds its lease.
+    ChatHistory.objects.filter(pk=chat.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
 
     html = client.get("/chat/").content.decode()
 

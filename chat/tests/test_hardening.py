@@ -1,0 +1,93 @@
+"""Bad input and races that once answered 500 or lost a reply."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from chat import generation, services
+from chat.models import ChatHistory
+from chat.tests.helpers import wait_until_settled
+from tests.factories import ChatHistoryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Status = ChatHistory.Status
+
+
+@pytest.fixture
+def user(client):
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def bearer(user):
+    _, raw = ApiToken.issue(user=user, name="tests")
+    return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.mark.parametrize("before", ["2025-13-45T00:00", "9999-12-31T23:59:59+99:00", "2026-01-01T10:00", "nonsense"])
+def test_a_bad_or_naive_before_moment_still_shows_the_chat(client, user, before):
+    ChatHistoryFactory(user=user, message="Still here")
+
+    response = client.get("/chat/", {"before": before})
+
+    assert response.status_code == 200
+
+
+def test_a_huge_history_limit_is_capped_not_a_500(client, user, bearer):
+    ChatHistoryFactory(user=user)
+
+    response = client.get(f"/api/chat/history/{user.pk}", {"limit": "9" * 25}, headers=bearer)
+
+    assert response.status_code == 200
+    assert len(response.json()["data"]) == 1
+
+
+def test_text_no_store_can_hold_is_refused_with_400(client, user, bearer):
+    body = '{"userId": "' + str(user.pk) + '", "message": "\\ud800"}'  # a lone surrogate, escaped
+
+    response = client.post("/api/chat/save", body, content_type="application/json", headers=bearer)
+
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert not ChatHistory.objects.exists()
+
+
+def test_a_nul_character_in_a_message_is_refused(client, user):
+    response = client.post("/chat/send/", {"message": "a\x00b"}, headers={"HX-Request": "true"})
+
+    assert 400 <= response.status_code < 500
+    assert not ChatHistory.objects.exists()
+
+
+def test_the_page_only_ever_sends_to_the_planning_chat(client, user):
+    client.post("/chat/send/", {"message": "Hello", "chat_type": "navigation"})
+
+    assert ChatHistory.objects.get().chat_type == "project-planning"
+    wait_until_settled(ChatHistory.objects.get())
+
+
+def test_a_reply_just_saved_is_not_taken_for_an_orphan_before_its_generation_registers(user):
+    chat = ChatHistoryFactory(user=user, status=Status.PENDING, response="")
+
+    assert not generation.is_orphaned(chat)
+
+    ChatHistory.objects.filter(pk=chat.pk).update(updated_at=timezone.now() - datetime.timedelta(minutes=5))
+    chat.refresh_from_db()
+    assert generation.is_orphaned(chat)
+
+
+def test_a_reply_that_finished_meanwhile_cannot_be_retried_over(user):
+    chat = ChatHistoryFactory(user=user, status=Status.FAILED, response="")
+    stale = ChatHistory.objects.get(pk=chat.pk)
+    ChatHistory.objects.filter(pk=chat.pk).update(status=Status.COMPLETE, response="Done already.")
+
+    with pytest.raises(services.ChatRejected):
+        services.chat_retry(chat=stale)
+
+    chat.refresh_from_db()
+    assert (chat.status, chat.response) == (Status.COMPLETE, "Done already.")
