@@ -102,6 +102,12 @@ class Project(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status != self.Status.COMPLETED and self.due_date is not None and self.due_date < timezone.localdate()
+        )
+
     def archive(self) -> None:
         self.archived_at = timezone.now()
         self.save(update_fields=["archived_at", "updated_at"])

@@ -45,6 +45,12 @@ def querysets():
     yield "tasks in projects", Task.objects.in_projects([project]).overdue(today).order_by("due_date", "position")[:9]
     yield "progress pairs", Task.objects.in_projects([project]).values_list("project_id", "status").order_by()
     yield "next position", Task.objects.filter(project=project).order_by("-position").values_list("position", flat=True)
+    moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    planning = ChatHistory.objects.owned_by(user).in_chat(chat_type="project-planning", project=project)
+    yield "project chat page", planning.before(moment).order_by("-created_at")[:21]
+    yield "general chat", ChatHistory.objects.owned_by(user).in_chat(chat_type="project-planning")
+    yield "chat search", planning.matching("budget").order_by("-created_at")[:50]
+    yield "pending replies", planning.pending().values_list("pk", flat=True)
     yield "recent chats", ChatHistory.objects.owned_by(user).order_by("-created_at")[:5]
     yield "chat page", ChatHistory.objects.owned_by(user).of_type("project-planning").filter(project=None)[:20]
     if "--with-control" in sys.argv:

@@ -416,3 +416,15 @@ def test_choosing_the_status_a_task_already_has_changes_nothing(client, project)
     task = TaskFactory(project=project, title="Lexer")
     response = client.post(task_url("task-status", task), {"status": "todo"}, headers=HTMX)
     assert toast(response) == {"message": "“Lexer” is already To do.", "level": "warning"}
+
+
+def test_an_overdue_project_is_marked_on_the_list_and_its_page(client, project):
+    project.due_date = timezone.localdate() - datetime.timedelta(days=3)
+    project.save()
+
+    assert "Overdue" in client.get("/projects/").content.decode()
+    assert "Overdue" in client.get(f"/projects/{project.pk}/").content.decode()
+
+    project.status = Project.Status.COMPLETED
+    project.save()
+    assert "Overdue" not in client.get("/projects/").content.decode()
