@@ -23,8 +23,11 @@ class ChatHistoryQuerySet(models.QuerySet):
     def pending(self) -> "ChatHistoryQuerySet":
         return self.filter(status=ChatHistory.Status.PENDING)
 
-    def before(self, moment: datetime.datetime) -> "ChatHistoryQuerySet":
-        return self.filter(created_at__lt=moment)
+    def before(self, moment: datetime.datetime, pk=None) -> "ChatHistoryQuerySet":
+        """Records older than ``moment``; with ``pk``, also those at ``moment`` ordered before it."""
+        if pk is None:
+            return self.filter(created_at__lt=moment)
+        return self.filter(models.Q(created_at__lt=moment) | models.Q(created_at=moment, pk__lt=pk))
 
     def matching(self, text: str) -> "ChatHistoryQuerySet":
         return self.filter(models.Q(message__icontains=text) | models.Q(response__icontains=text))

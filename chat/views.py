@@ -4,6 +4,7 @@ import datetime
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -46,6 +47,14 @@ def _moment(value: str) -> datetime.datetime | None:
     return moment
 
 
+def _key(value: str):
+    """``value`` as a chat's primary key, or None when it cannot be one."""
+    try:
+        return ChatHistory._meta.pk.to_python(value) if value else None
+    except ValidationError:
+        return None
+
+
 def _project_param(request: HttpRequest, value: str | None) -> Project | None:
     if not value:
         return None
@@ -84,7 +93,9 @@ def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResp
         chats = list(records.matching(query).order_by("-created_at")[:SEARCH_LIMIT])[::-1]
         has_earlier = False
     else:
-        page = list((records.before(before) if before else records).order_by("-created_at")[: PAGE_SIZE + 1])
+        older = records.before(before, pk=_key(request.GET.get("before_id", ""))) if before else records
+        # Ties on created_at (imported records share them) are broken by key, so no page skips any.
+        page = list(older.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
         has_earlier = len(page) > PAGE_SIZE
         chats = page[:PAGE_SIZE][::-1]
     orphans_settle(chats)
@@ -94,6 +105,7 @@ def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResp
         "chats": chats,
         "has_earlier": has_earlier,
         "earliest": chats[0].created_at.isoformat() if chats else "",
+        "earliest_id": chats[0].pk if chats else "",
         "query": query,
         "total": records.count(),
         "chat_url": _chat_url(project),

@@ -1,6 +1,7 @@
 """Bad input and races that once answered 500 or lost a reply."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -91,3 +92,21 @@ def test_a_reply_that_finished_meanwhile_cannot_be_retried_over(user):
 
     chat.refresh_from_db()
     assert (chat.status, chat.response) == (Status.COMPLETE, "Done already.")
+
+
+def test_load_earlier_skips_no_message_when_many_share_a_timestamp(client, user):
+    moment = timezone.now() - datetime.timedelta(hours=1)
+    chats = ChatHistoryFactory.create_batch(25, user=user, created_at=moment)
+
+    first = client.get("/chat/")
+    link = re.search(r'hx-get="([^"]*before_id=[^"]*)"', first.content.decode()).group(1).replace("&amp;", "&")
+    earlier = client.get(link)
+
+    shown = {chat.message for chat in first.context["chats"]} | {chat.message for chat in earlier.context["chats"]}
+    assert shown == {chat.message for chat in chats}
+
+
+def test_a_malformed_before_id_still_shows_the_chat(client, user):
+    ChatHistoryFactory(user=user)
+
+    assert client.get("/chat/", {"before": timezone.now().isoformat(), "before_id": "abc"}).status_code == 200
