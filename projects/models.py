@@ -155,12 +155,15 @@ class TaskQuerySet(models.QuerySet):
         return 0 if last is None else last + 1
 
     def save_order(self, tasks: list["Task"]) -> None:
-        """Number ``tasks`` 0, 1, 2… in the given order, writing only the positions that change."""
-        with all_or_nothing():
-            for index, task in enumerate(tasks):
-                if task.position != index:
-                    self.filter(pk=task.pk).update(position=index)
-                    task.position = index
+        """Number ``tasks`` 0, 1, 2… in the given order, writing the changed positions in one go."""
+        changed = []
+        for index, task in enumerate(tasks):
+            if task.position != index:
+                task.position = index
+                changed.append(task)
+        if changed:
+            with all_or_nothing():
+                self.bulk_update(changed, ["position"])
 
 
 class Task(models.Model):

@@ -74,3 +74,20 @@ def test_task_change_query_count_does_not_grow_with_tasks(client, small_and_larg
         assert response.status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_dragging_the_first_task_to_the_end_costs_the_same_queries_at_any_size(client):
+    counts = []
+    for size in (3, 60):
+        user = UserFactory()
+        (project,) = build_portfolio(user, projects=1, tasks_per_project=size)
+        client.force_login(user)
+        client.get("/")
+        first = project.tasks.order_by("position").first()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                f"/projects/{project.pk}/tasks/{first.pk}/status/", {"status": "done", "end": "1"}, headers=HTMX
+            )
+        assert response.status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
