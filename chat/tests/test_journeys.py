@@ -172,3 +172,20 @@ def test_sending_from_search_results_returns_to_the_conversation(page, log_in):
     expect(page.get_by_role("searchbox")).to_have_value("")
     expect(page.locator(".reply--complete")).to_have_count(2)
     expect(page.get_by_text("No matches")).to_have_count(0)
+
+
+def test_text_typed_while_a_message_is_on_its_way_stays_in_the_box(page, log_in):
+    log_in(UserFactory())
+    page.goto("/chat/")
+    composer(page).fill("First question")
+
+    # Send, then keep typing before the server has answered.
+    page.evaluate(
+        """() => {
+            document.getElementById("composer").requestSubmit();
+            document.getElementById("composer-input").value += " and a follow-up";
+        }"""
+    )
+
+    expect(page.locator(".bubble--user")).to_have_text("First question")
+    expect(composer(page)).to_have_value("and a follow-up")
