@@ -73,7 +73,7 @@ def _window_phrase(seconds: int) -> str:
 # --- The conversation the model sees ----------------------------------------------
 
 
-def _task_facts(task: Task, today) -> TaskFacts:
+def _task_facts(task: Task) -> TaskFacts:
     return TaskFacts(
         title=task.title,
         status=task.status,
@@ -81,13 +81,11 @@ def _task_facts(task: Task, today) -> TaskFacts:
         priority=task.priority,
         due_date=task.due_date,
         estimate_hours=float(task.estimate_hours) if task.estimate_hours is not None else None,
-        is_overdue=task.status != Task.Status.DONE and task.due_date is not None and task.due_date < today,
+        is_overdue=task.is_overdue,
     )
 
 
-def project_facts(project: Project, *, today=None) -> ProjectFacts:
-    today = today or timezone.localdate()
-    tasks = Task.objects.filter(project=project)[:PROJECT_CONTEXT_TASK_LIMIT]
+def project_facts(project: Project, tasks: list[Task]) -> ProjectFacts:
     return ProjectFacts(
         name=project.name,
         status=project.status,
@@ -95,7 +93,7 @@ def project_facts(project: Project, *, today=None) -> ProjectFacts:
         description=project.description,
         start_date=project.start_date,
         due_date=project.due_date,
-        tasks=tuple(_task_facts(task, today) for task in tasks),
+        tasks=tuple(_task_facts(task) for task in tasks[:PROJECT_CONTEXT_TASK_LIMIT]),
     )
 
 
@@ -131,13 +129,16 @@ def conversation_build(*, chat: ChatHistory, continuing: bool = False) -> Conver
     project = None
     projects: tuple[ProjectFacts, ...] = ()
     if chat.project_id is not None:
-        project = project_facts(chat.project, today=today)
+        project = project_facts(chat.project, list(chat.project.tasks.all()[:PROJECT_CONTEXT_TASK_LIMIT]))
         instruction += "\n\nThe user is planning the project below; base your answers on it.\n\n" + _describe_project(
             project, with_tasks=True
         )
     else:
-        active = Project.objects.owned_by(chat.user).active()[:GENERAL_CONTEXT_PROJECT_LIMIT]
-        projects = tuple(project_facts(p, today=today) for p in active)
+        active = list(Project.objects.owned_by(chat.user).active()[:GENERAL_CONTEXT_PROJECT_LIMIT])
+        tasks_by_project: dict = {}
+        for task in Task.objects.in_projects(active):  # one query for all of them
+            tasks_by_project.setdefault(task.project_id, []).append(task)
+        projects = tuple(project_facts(p, tasks_by_project.get(p.pk, [])) for p in active)
         if projects:
             instruction += "\n\nThe user's active projects:\n\n" + "\n\n".join(
                 _describe_project(facts, with_tasks=False) for facts in projects

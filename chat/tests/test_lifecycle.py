@@ -5,6 +5,8 @@ import threading
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import generation, services
@@ -270,3 +272,17 @@ def test_clear_deletes_only_that_chat_and_says_how_many():
 
     assert removed == 3
     assert ChatHistory.objects.count() == 3
+
+
+def test_what_the_model_is_told_costs_the_same_queries_for_one_project_or_many():
+    counts = []
+    for size in (1, 10):
+        user = UserFactory()
+        for project in ProjectFactory.create_batch(size, owner=user):
+            TaskFactory.create_batch(3, project=project)
+        chat = ChatHistoryFactory(user=user)
+        with CaptureQueriesContext(connection) as captured:
+            conversation = services.conversation_build(chat=chat)
+        assert len(conversation.projects) == size
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
