@@ -212,7 +212,6 @@ def _detail_context(request: HttpRequest, project: Project, **extra) -> dict:
         "progress": Progress.of(task.status for task in tasks),
         "task_view": _task_view(request),
         "add_form": TaskAddForm(prefix="new", keep_typed=True),
-        "today": timezone.localdate(),
         **extra,
     }
 
@@ -221,6 +220,10 @@ def _detail_context(request: HttpRequest, project: Project, **extra) -> dict:
 def project_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = _own_project(request, pk)
     return TemplateResponse(request, DETAIL, _detail_context(request, project))
+
+
+def _tasks_url(project: Project) -> str:
+    return project.get_absolute_url() + "#tasks"
 
 
 def _task_region(request: HtmxHttpRequest, project: Project, *, status: int = 200, **extra) -> HttpResponse:
@@ -236,7 +239,7 @@ def _task_changed(
 ) -> HttpResponse:
     if not request.htmx:
         getattr(messages, level)(request, message)
-        return redirect(project.get_absolute_url() + "#tasks")
+        return redirect(_tasks_url(project))
     return _toast(_task_region(request, project, **extra), message, level)
 
 
@@ -251,7 +254,7 @@ def task_region(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """The task region alone, e.g. to cancel an edit; the page itself without HTMX."""
     project = _own_project(request, pk)
     if not request.htmx:
-        return redirect(project.get_absolute_url() + "#tasks")
+        return redirect(_tasks_url(project))
     return _task_region(request, project)
 
 
@@ -264,7 +267,7 @@ def task_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         return _task_refused(request, project, "Choose the board or the list view.")
     request.session["task_view"] = view
     if not request.htmx:
-        return redirect(project.get_absolute_url() + "#tasks")
+        return redirect(_tasks_url(project))
     return _task_region(request, project)
 
 
