@@ -1,12 +1,10 @@
 """Writes of the planning chat, shared by the pages and the JSON API."""
 
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from catalyst.ratelimit import RateLimited, allowance_take
 from chat import generation
 from chat.models import ChatHistory
 from chat.providers import Conversation, ProjectFacts, TaskFacts, Turn, get_provider
@@ -37,37 +35,17 @@ class ChatRejected(Exception):
 
 
 def send_allowance_take(*, user) -> None:
-    """Count one send (or retry, or continue) against the user's rate limit.
-
-    A fixed window in Django's cache, so ``CACHE_URL=redis://…`` shares it
-    between workers.
-    """
+    """Count one send (or retry, or continue) against the user's rate limit."""
     limit = settings.CHAT_SEND_LIMIT
-    window = settings.CHAT_SEND_WINDOW
-    now = time.time()
-    key = f"chat:sends:{user.pk}:{int(now // window)}"
-    cache.add(key, 0, timeout=window + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        wait = max(1, int(window - now % window) + 1)
+        allowance_take(f"chat-sends:{user.pk}", limit=limit, window=settings.CHAT_SEND_WINDOW)
+    except RateLimited as limited:
         raise ChatRejected(
-            f"You're sending messages faster than {limit} per {_window_phrase(window)}. "
-            f"Try again in {wait} second{'s' if wait != 1 else ''}.",
+            f"You're sending messages faster than {limit} per {limited.window_phrase()}. "
+            f"Try again in {limited.wait_phrase()}.",
             status=429,
-            retry_after=wait,
-        )
-
-
-def _window_phrase(seconds: int) -> str:
-    if seconds == 60:
-        return "minute"
-    if seconds % 60 == 0:
-        return f"{seconds // 60} minutes"
-    return f"{seconds} seconds"
+            retry_after=limited.retry_after,
+        ) from None
 
 
 # --- The conversation the model sees ----------------------------------------------
