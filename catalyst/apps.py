@@ -1,5 +1,10 @@
-"""App configs that give Django's contrib apps ObjectId keys on MongoDB."""
+"""App configs that give third-party apps ObjectId keys on MongoDB.
 
+Django's contrib apps and django-axes declare integer keys of their own,
+which MongoDB cannot hold (mongodb.E001).
+"""
+
+from axes.apps import AppConfig as AxesConfig
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
@@ -16,4 +21,8 @@ class MongoAuthConfig(AuthConfig):
 
 
 class MongoContentTypesConfig(ContentTypesConfig):
+    default_auto_field = OBJECT_ID_AUTO_FIELD
+
+
+class MongoAxesConfig(AxesConfig):
     default_auto_field = OBJECT_ID_AUTO_FIELD

@@ -3,6 +3,7 @@
 Every name here is documented in the README's configuration table.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -49,7 +50,8 @@ if USING_MONGODB:
         "catalyst.apps.MongoAuthConfig",
         "catalyst.apps.MongoContentTypesConfig",
     ]
-    # The contrib apps' own migrations use integer keys; MongoDB needs ObjectIds.
+    LOCKOUT_APP = "catalyst.apps.MongoAxesConfig"
+    # These apps' own migrations use integer keys; MongoDB needs ObjectIds.
     MIGRATION_MODULES = {
         app: f"mongo_migrations.{app}"
         for app in ("admin", "auth", "contenttypes", "axes", "accounts", "projects", "chat")
@@ -61,6 +63,7 @@ else:
         "django.contrib.auth",
         "django.contrib.contenttypes",
     ]
+    LOCKOUT_APP = "axes"
 
 INSTALLED_APPS = [
     *CONTRIB_APPS,
@@ -71,7 +74,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "corsheaders",
-    "axes",
+    LOCKOUT_APP,
     "ninja",
     "accounts",
     "projects",
@@ -133,6 +136,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "projects:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Proxies whose X-Forwarded-For is believed (addresses or networks); no one else's.
+try:
+    TRUSTED_PROXY_NETWORKS = [
+        ipaddress.ip_network(value, strict=False) for value in env.list("TRUSTED_PROXIES", default=[])
+    ]
+except ValueError as error:
+    raise _startup_error(f"TRUSTED_PROXIES: {error}.") from None
+
 # Brute-force protection: count failures per account and address in the cache,
 # so Redis (CACHE_URL) shares lock-outs between workers.
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
@@ -140,6 +151,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "catalyst.clients.login_username"
+AXES_CLIENT_IP_CALLABLE = "catalyst.clients.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
