@@ -27,7 +27,7 @@ run: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py ensure_demo_user
 	@echo "Serving Project Catalyst on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan off --timeout-graceful-shutdown 5
+	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers --timeout-graceful-shutdown 5
 
 test: setup
 	CHROMIUM="$(CHROMIUM)" $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
