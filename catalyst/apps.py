@@ -1,15 +1,23 @@
-"""App configs that give third-party apps ObjectId keys on MongoDB.
+"""App configs: the project's own, and ObjectId keys for third-party apps on MongoDB.
 
 Django's contrib apps and django-axes declare integer keys of their own,
 which MongoDB cannot hold (mongodb.E001).
 """
 
 from axes.apps import AppConfig as AxesConfig
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.auth.apps import AuthConfig
 from django.contrib.contenttypes.apps import ContentTypesConfig
 
 OBJECT_ID_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
+
+
+class CatalystConfig(AppConfig):
+    """The project package itself, installed for its management commands (export, backup, …)."""
+
+    name = "catalyst"
+    verbose_name = "Project Catalyst"
 
 
 class MongoAdminConfig(AdminConfig):

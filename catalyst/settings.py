@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "chat",
+    "catalyst.apps.CatalystConfig",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,11 @@ CHAT_FLUSH_INTERVAL = env.float("CHAT_FLUSH_INTERVAL", default=0.5)
 CHAT_HEARTBEAT_INTERVAL = env.float("CHAT_HEARTBEAT_INTERVAL", default=5.0)
 CHAT_POLL_INTERVAL = env.float("CHAT_POLL_INTERVAL", default=0.5)
 CHAT_KEEPALIVE_INTERVAL = env.float("CHAT_KEEPALIVE_INTERVAL", default=15.0)
+
+# Backups (manage.py backup): where they go (relative to the project folder
+# unless absolute) and how many of the newest are kept (0 keeps all).
+BACKUP_DIR = BASE_DIR / env.str("BACKUP_DIR", default="backups")
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=30)
 
 LOGGING = {
     "version": 1,
