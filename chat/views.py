@@ -1,10 +1,8 @@
 """The planning chat pages: one chat per user, and one per project."""
 
-import datetime
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -12,13 +10,13 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
+from catalyst.params import key_param, moment_param
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import follow, follow_sync, orphans_settle
@@ -34,25 +32,6 @@ class HtmxHttpRequest(HttpRequest):
 PAGE_SIZE = 20
 SEARCH_LIMIT = 50
 PLANNING = ChatHistory.ChatType.PROJECT_PLANNING
-
-
-def _moment(value: str) -> datetime.datetime | None:
-    """The aware datetime ``value`` names, or None when it names none."""
-    try:
-        moment = parse_datetime(value)
-    except ValueError:  # well-formed but impossible, like month 13
-        return None
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
-def _key(value: str):
-    """``value`` as a chat's primary key, or None when it cannot be one."""
-    try:
-        return ChatHistory._meta.pk.to_python(value) if value else None
-    except ValidationError:
-        return None
 
 
 def _project_param(request: HttpRequest, value: str | None) -> Project | None:
@@ -88,12 +67,13 @@ def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResponse:
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
     query = request.GET.get("q", "").strip()[:200]
-    before = None if query else _moment(request.GET.get("before", ""))
+    before = None if query else moment_param(request.GET.get("before", ""), name="before")
     if query:
         chats = list(records.matching(query).order_by("-created_at")[:SEARCH_LIMIT])[::-1]
         has_earlier = False
     else:
-        older = records.before(before, pk=_key(request.GET.get("before_id", ""))) if before else records
+        before_id = key_param(ChatHistory, request.GET.get("before_id", ""), name="before_id")
+        older = records.before(before, pk=before_id) if before else records
         # Ties on created_at (imported records share them) are broken by key, so no page skips any.
         page = list(older.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
         has_earlier = len(page) > PAGE_SIZE
