@@ -1,6 +1,5 @@
 """The planning chat pages: one chat per user, and one per project."""
 
-
 from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.core.handlers.asgi import ASGIRequest
