@@ -1,6 +1,8 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
+from catalyst.api import errors
+
 router = Router(tags=["account"])
 
 
@@ -16,7 +18,7 @@ class AccountResponse(Schema):
     data: AccountOut
 
 
-@router.get("/me", response=AccountResponse)
+@router.get("/me", response={200: AccountResponse, **errors(401)})
 def me(request: HttpRequest):
     """The account the request is authenticated as."""
     user = request.auth

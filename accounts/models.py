@@ -56,6 +56,30 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._saved_credentials = user._credentials()
+        return user
+
+    def _credentials(self) -> tuple:
+        return (self.password, self.email, self.is_active)
+
+    def save(self, *args, **kwargs) -> None:
+        """Save; a new password, a new email or deactivation revokes every API token.
+
+        Tokens stand for the account as it was: whoever changes how it signs in
+        (or a reset after a suspected takeover) must not leave old keys working.
+        ``revoked_token_count`` says how many went, for the page to tell.
+        """
+        saved = getattr(self, "_saved_credentials", None)
+        super().save(*args, **kwargs)
+        self.revoked_token_count = 0
+        current = self._credentials()
+        if saved is not None and current != saved:
+            self.revoked_token_count, _ = ApiToken.objects.owned_by(self).delete()
+        self._saved_credentials = current
+
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()

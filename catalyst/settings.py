@@ -148,6 +148,10 @@ except ValueError as error:
 # Brute-force protection: count failures per account and address in the cache,
 # so Redis (CACHE_URL) shares lock-outs between workers.
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# Per hour: sign-up attempts per client, reset mails per address and per client.
+SIGNUP_LIMIT = env.int("SIGNUP_LIMIT", default=10)
+PASSWORD_RESET_LIMIT = env.int("PASSWORD_RESET_LIMIT", default=3)
+PASSWORD_RESET_CLIENT_LIMIT = env.int("PASSWORD_RESET_CLIENT_LIMIT", default=10)
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -197,7 +201,13 @@ STORAGES = {
     },
 }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="")
+if not EMAIL_BACKEND:
+    if not DEBUG:
+        raise _startup_error(
+            "EMAIL_BACKEND must be set when DEBUG is off: the default prints password-reset links to the log."
+        )
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Project Catalyst <noreply@localhost>")
 
 # AI provider (chat/providers.py).
@@ -211,6 +221,8 @@ GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
 # Planning chat (chat/services.py, chat/generation.py); the README explains each.
 CHAT_SEND_LIMIT = env.int("CHAT_SEND_LIMIT", default=20)
 CHAT_SEND_WINDOW = env.int("CHAT_SEND_WINDOW", default=60)
+CHAT_SAVE_LIMIT = env.int("CHAT_SAVE_LIMIT", default=30)
+CHAT_SAVE_WINDOW = env.int("CHAT_SAVE_WINDOW", default=60)
 CHAT_HISTORY_TURNS = env.int("CHAT_HISTORY_TURNS", default=10)
 CHAT_PROVIDER_TIMEOUT = env.float("CHAT_PROVIDER_TIMEOUT", default=60.0)
 CHAT_PROVIDER_RETRIES = env.int("CHAT_PROVIDER_RETRIES", default=2)

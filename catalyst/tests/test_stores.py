@@ -63,6 +63,10 @@ def test_an_unknown_scheme_is_refused(tmp_path):
         ({"DEBUG": "0", "ALLOWED_HOSTS": "x", "SECRET_KEY": ""}, "SECRET_KEY must be set when DEBUG is off."),
         ({"DEBUG": "0", "SECRET_KEY": "k", "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set when DEBUG is off."),
         ({"DEBUG": "1", "DATABASE_URL": "postgres://localhost/db"}, "DATABASE_URL scheme 'postgres' is not supported"),
+        (
+            {"DEBUG": "0", "SECRET_KEY": "k", "ALLOWED_HOSTS": "x", "EMAIL_BACKEND": ""},
+            "EMAIL_BACKEND must be set when DEBUG is off",
+        ),
         ({"DEBUG": "1", "AI_PROVIDER": "openai"}, "AI_PROVIDER must be one of auto, gemini, offline."),
     ],
 )
