@@ -67,7 +67,7 @@ def test_log_in_by_email_is_case_insensitive(client):
     response = client.post(reverse("accounts:login"), {"username": "ADA@example.com", "password": DEFAULT_PASSWORD})
 
     assert response.status_code == 302
-    assert int(client.session["_auth_user_id"]) == user.pk
+    assert client.session["_auth_user_id"] == str(user.pk)
 
 
 def test_wrong_password_answers_400_with_a_clear_message(client):

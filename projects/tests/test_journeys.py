@@ -38,6 +38,9 @@ def test_plan_a_project_on_the_board_and_see_the_dashboard_follow(page, log_in):
     page.locator(".task", has_text="Build the pages").drag_to(column(page, "In progress").locator(".board__cards"))
     expect(column(page, "In progress").locator(".task")).to_have_count(1)
     expect(column(page, "In progress")).to_contain_text("Build the pages")
+    # The card moves before the server answers; wait for the answer, whose new
+    # region replaces the buttons, before pressing one.
+    expect(page.locator("#toasts")).to_contain_text("Moved “Build the pages” to In progress.")
     page.get_by_role("button", name="Move “Write the copy” to In progress").click()
     expect(column(page, "In progress").locator(".task")).to_have_count(2)
 
