@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Browser tests use this Chromium; they are skipped when it is absent.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: run test lint format setup migrate mongo-migrations bench clean
+.PHONY: run test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,15 @@ run: setup
 	@echo "Serving Project Catalyst on http://$(HOST):$(PORT)/"
 	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers --timeout-graceful-shutdown 5
 
-test: setup
-	CHROMIUM="$(CHROMIUM)" $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+# The whole suite on each store: SQLite, then a throwaway SecantusDB server.
+test: test-sqlite test-mongo
+
+test-sqlite: setup
+	CHROMIUM="$(CHROMIUM)" DATABASE_URL= $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+# SecantusDB runs as its own process on a free port and is stopped however the run ends.
+test-mongo: setup
+	CHROMIUM="$(CHROMIUM)" $(PY) -m tests.mongo_server -- $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .
