@@ -6,14 +6,49 @@ writes). Errors always read ``{"success": false, "error": "…"}``.
 """
 
 import json
+from typing import Annotated, Literal
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI, Status
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
+from pydantic import StringConstraints
 
 from accounts.api_auth import BearerTokenAuth, SessionAuth
+
+# The characters Python's str.strip() removes, spelled out so that every regex
+# dialect reading the schema (ECMAScript, Rust, Python) agrees on them.
+_STRIPPED = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NOT_BLANK_PATTERN = rf"^[^\x00]*[^\x00{_STRIPPED}][^\x00]*$"
+
+
+def Text(max_length: int, *, blank: bool = True):  # noqa: N802 - used as a type
+    """A string as the models store it: at most ``max_length`` characters, no NUL,
+    and with ``blank=False`` more than whitespace."""
+    pattern = NO_NUL_PATTERN if blank else NOT_BLANK_PATTERN
+    return Annotated[str, StringConstraints(max_length=max_length, pattern=pattern)]
+
+
+class ErrorOut(Schema):
+    """Every error: ``{"success": false, "error": "…"}``."""
+
+    success: Literal[False] = False
+    error: str
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """Response declarations for the error statuses a route can answer."""
+    return dict.fromkeys(statuses, ErrorOut)
+
+
+# What a broken pattern means, in words (the patterns themselves read badly).
+PATTERN_PROBLEMS = {
+    NO_NUL_PATTERN: "must not contain NUL characters",
+    NOT_BLANK_PATTERN: "must contain more than whitespace, and no NUL characters",
+}
 
 
 class StrictJSONParser(Parser):
@@ -33,7 +68,15 @@ api = NinjaAPI(
     title="Project Catalyst API",
     version="1.0.0",
     description="Projects, tasks and planning chats. Authenticate with a personal token "
-    "(`Authorization: Bearer <token>`, created on your profile page) or a browser session.",
+    "(`Authorization: Bearer <token>`, created on your profile page) or a browser session "
+    "(writes then need the `X-CSRFToken` header).\n\n"
+    'Every error reads `{"success": false, "error": "…"}`: 400 when the request does not match '
+    "this schema (the error names the field), 401 without a valid token or session, 403 for a "
+    "session write without the CSRF header or another user's records, 404 for no such record "
+    "among yours, 409 when the record's state does not allow the action now, 413 for a body "
+    "larger than the server accepts, 422 when a well-formed request breaks a rule this schema "
+    "cannot express (a due date before the start date), 429 when rate limited (wait the seconds "
+    "in `Retry-After`).",
     auth=[BearerTokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
@@ -53,7 +96,8 @@ def on_validation_error(request, exc):
     problems = []
     for error in exc.errors:
         where = ".".join(str(part) for part in error.get("loc", ())[1:] if part != "payload") or "body"
-        problems.append(f"{where}: {error.get('msg', 'invalid')}")
+        message = PATTERN_PROBLEMS.get(error.get("ctx", {}).get("pattern"), error.get("msg", "invalid"))
+        problems.append(f"{where}: {message}")
     return error_response(request, "Invalid request. " + "; ".join(problems), 400)
 
 
@@ -67,9 +111,21 @@ def on_not_found(request, exc):
     return error_response(request, "Not found.", 404)
 
 
-@api.get("/health", auth=None, tags=["health"], response={200: dict, 503: dict})
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc):
+    return error_response(request, "The request body is too large.", 413)
+
+
+class HealthOut(Schema):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "error"]
+    store: str
+    version: str
+
+
+@api.get("/health", auth=None, tags=["health"], response={200: HealthOut, 503: HealthOut})
 def health(request: HttpRequest):
-    """Service health; no login needed."""
+    """Service health; no login needed. 503 (with ``"status": "error"``) when the store is down."""
     body = {"status": "ok", "database": "ok", "store": connection.vendor, "version": api.version}
     try:
         connection.ensure_connection()

@@ -7,17 +7,17 @@ reply's text deltas and one final ``done`` event carrying the saved chat.
 """
 
 import json
-from typing import Literal
+from typing import Annotated, Literal
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
-from catalyst.api import api, error_response
+from catalyst.api import ErrorOut, Text, api, error_response, errors
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import follow, follow_sync, orphans_settle
@@ -29,6 +29,11 @@ router = Router(tags=["chat"])
 ASYNC_AUTH = [AsyncBearerTokenAuth(), AsyncSessionAuth()]
 
 ChatType = Literal["project-planning", "navigation", "new-project"]
+ChatStatus = Literal["pending", "complete", "interrupted", "failed"]
+# What the user writes, and what a reply (the model's, or a stored one) may hold.
+MessageText = Text(ChatHistory.MESSAGE_MAX_LENGTH, blank=False)
+ReplyText = Text(ChatHistory.RESPONSE_MAX_LENGTH)
+Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 HISTORY_LIMIT_MAX = 1000
 
@@ -38,16 +43,82 @@ FAILURE_STATUS = {"rate_limited": 429, "safety": 422}
 
 class SaveIn(Schema):
     userId: str
-    message: str
-    response: str = ""
+    message: MessageText
+    response: ReplyText = ""
     chatType: ChatType = "project-planning"
     projectId: str | None = None
 
 
 class SendIn(Schema):
-    message: str
+    message: MessageText
     chatType: ChatType = "project-planning"
     projectId: str | None = None
+
+
+class ChatOut(Schema):
+    """One exchange, in the prototype's shape plus ``status`` and ``projectId``."""
+
+    id: str = Field(alias="_id")
+    userId: str
+    message: str
+    response: str
+    chatType: ChatType
+    createdAt: Moment
+    updatedAt: Moment
+    status: ChatStatus
+    projectId: str | None
+
+
+class ChatResponse(Schema):
+    success: Literal[True]
+    data: ChatOut
+
+
+class ChatListResponse(Schema):
+    success: Literal[True]
+    data: list[ChatOut]
+
+
+class ClearedResponse(Schema):
+    success: Literal[True]
+    message: str
+    deletedCount: int = Field(ge=0)
+
+
+class ReplyResponse(Schema):
+    """A reply once it is done: ``error`` and ``errorKind`` say why when it is not complete."""
+
+    success: bool = Field(description="False when the reply failed, or the chat was deleted meanwhile.")
+    data: ChatOut | None
+    error: str = Field("", description="Present when the reply is not complete.")
+    errorKind: str = Field("", description="Present when the reply is not complete: why, as a word.")
+
+
+class ReplyFailedResponse(ErrorOut):
+    """A refused send, or a reply that failed (then with its ``errorKind`` and the saved chat)."""
+
+    errorKind: str = ""
+    data: ChatOut | None = None
+
+
+# The answers a route that starts a reply can give when the reply cannot be written.
+REPLY_FAILURES = dict.fromkeys((422, 429, 502), ReplyFailedResponse)
+
+EVENT_STREAM = {
+    "text/event-stream": {
+        "schema": {
+            "description": "One event; its `data` is JSON.",
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"enum": ["start", "snapshot", "delta", "done"]},
+                "data": {"type": "string", "contentMediaType": "application/json"},
+            },
+        }
+    }
+}
+# With Accept: text/event-stream, a route that starts a reply streams it.
+REPLY_STREAM = {"responses": {200: {"content": EVENT_STREAM}}}
 
 
 def _own_user(request: HttpRequest, user_id: str, *, read: bool = False):
@@ -72,13 +143,16 @@ def _rejected(request: HttpRequest, rejection: services.ChatRejected) -> HttpRes
     return response
 
 
-@router.get("/history/{user_id}", response={200: dict})
+@router.get("/history/{user_id}", response={200: ChatListResponse, **errors(400, 401, 403, 404)}, by_alias=True)
 def history(
     request: HttpRequest,
     user_id: str,
     chatType: ChatType = "project-planning",  # noqa: N803 - the prototype's name
     projectId: str | None = None,  # noqa: N803
-    limit: int | None = None,
+    limit: int | None = Query(
+        None,
+        description=f"The newest this many (below 0 reads as 0, above {HISTORY_LIMIT_MAX} as {HISTORY_LIMIT_MAX}).",
+    ),
 ):
     """A user's chat of one type, oldest first (the newest ``limit`` when given)."""
     user = _own_user(request, user_id, read=True)
@@ -91,9 +165,13 @@ def history(
     return {"success": True, "data": [chat.as_document() for chat in chats]}
 
 
-@router.post("/save", response={201: dict})
+@router.post("/save", response={201: ChatResponse, **errors(400, 401, 403, 404, 413, 422, 429)}, by_alias=True)
 def save(request: HttpRequest, payload: SaveIn):
-    """Store a finished exchange as it is."""
+    """Store a finished exchange as it is.
+
+    Rate limited per user like sends (``CHAT_SAVE_LIMIT`` per ``CHAT_SAVE_WINDOW``
+    seconds): past it, 429 with ``Retry-After``.
+    """
     user = _own_user(request, payload.userId)
     try:
         chat = services.chat_save(
@@ -108,7 +186,7 @@ def save(request: HttpRequest, payload: SaveIn):
     return Status(201, {"success": True, "data": chat.as_document()})
 
 
-@router.delete("/history/{user_id}", response={200: dict})
+@router.delete("/history/{user_id}", response={200: ClearedResponse, **errors(400, 401, 403, 404)})
 def clear_history(
     request: HttpRequest,
     user_id: str,
@@ -128,13 +206,25 @@ def clear_history(
 # --- Sending and following replies ---------------------------------------------------
 
 
-@router.post("/send", auth=ASYNC_AUTH, response={200: dict})
+@router.post(
+    "/send",
+    auth=ASYNC_AUTH,
+    response={200: ReplyResponse, **errors(400, 401, 403, 404, 413), **REPLY_FAILURES},
+    by_alias=True,
+    exclude_unset=True,
+    openapi_extra=REPLY_STREAM,
+)
 async def send(request: HttpRequest, payload: SendIn):
     """Send a message; the reply as JSON when done, or streamed as events.
 
     With ``Accept: text/event-stream`` the answer is ``start`` (the saved
-    message), ``delta`` events (``{"text": …}``, only the new text) and one
-    final ``done`` event: ``{"success", "data": chat, "error"?, "errorKind"?}``.
+    message, ``{"success", "data": chat}``), ``delta`` events (``{"text": …}``,
+    only the new text) and exactly one final ``done`` event carrying the saved
+    chat: ``{"success", "data": chat, "error"?, "errorKind"?}``. A stream that
+    ends without ``done`` was cut: the reply goes on being written on the
+    server, so resume from ``GET /api/chat/{id}/stream`` (the id is in
+    ``start``), which first sends what the record holds, then live deltas,
+    then ``done``.
     """
     user = request.auth
     project = await sync_to_async(_project)(user, payload.projectId)
@@ -147,13 +237,27 @@ async def send(request: HttpRequest, payload: SendIn):
     return await _reply(request, chat)
 
 
-@router.post("/{chat_id}/retry", auth=ASYNC_AUTH, response={200: dict})
+@router.post(
+    "/{chat_id}/retry",
+    auth=ASYNC_AUTH,
+    response={200: ReplyResponse, **errors(401, 403, 404, 409), **REPLY_FAILURES},
+    by_alias=True,
+    exclude_unset=True,
+    openapi_extra=REPLY_STREAM,
+)
 async def retry(request: HttpRequest, chat_id: str):
     """Write a failed or interrupted reply again; answers like ``send``."""
     return await _restart(request, chat_id, services.chat_retry)
 
 
-@router.post("/{chat_id}/continue", auth=ASYNC_AUTH, response={200: dict})
+@router.post(
+    "/{chat_id}/continue",
+    auth=ASYNC_AUTH,
+    response={200: ReplyResponse, **errors(401, 403, 404, 409), **REPLY_FAILURES},
+    by_alias=True,
+    exclude_unset=True,
+    openapi_extra=REPLY_STREAM,
+)
 async def continue_reply(request: HttpRequest, chat_id: str):
     """Let the model continue an interrupted reply; answers like ``send``."""
     return await _restart(request, chat_id, services.chat_continue)
@@ -168,7 +272,7 @@ async def _restart(request: HttpRequest, chat_id: str, restart) -> HttpResponse:
     return await _reply(request, chat)
 
 
-@router.post("/{chat_id}/stop", auth=ASYNC_AUTH, response={200: dict})
+@router.post("/{chat_id}/stop", auth=ASYNC_AUTH, response={200: ChatResponse, **errors(401, 403, 404)}, by_alias=True)
 async def stop(request: HttpRequest, chat_id: str):
     """Stop a reply being written; what arrived is kept as interrupted."""
     chat = await _owned_chat(request, chat_id)
@@ -176,9 +280,19 @@ async def stop(request: HttpRequest, chat_id: str):
     return {"success": True, "data": chat.as_document()}
 
 
-@router.get("/{chat_id}/stream", auth=ASYNC_AUTH)
+@router.get(
+    "/{chat_id}/stream",
+    auth=ASYNC_AUTH,
+    response=errors(401, 404),
+    openapi_extra={"responses": {200: {"description": "The reply as events.", "content": EVENT_STREAM}}},
+)
 async def stream(request: HttpRequest, chat_id: str):
-    """Follow a reply: what it holds so far, new text as it arrives, then ``done``."""
+    """Follow a reply, or resume one whose stream was cut.
+
+    First a ``snapshot`` event with what the record holds so far (none when it
+    is empty), then ``delta`` events with new text as it arrives, then exactly
+    one ``done`` event carrying the saved chat, as from ``send``.
+    """
     chat = await _owned_chat(request, chat_id)
     return _event_stream(request, chat, start=False)
 

@@ -36,12 +36,24 @@ class ChatRejected(Exception):
 
 def send_allowance_take(*, user) -> None:
     """Count one send (or retry, or continue) against the user's rate limit."""
-    limit = settings.CHAT_SEND_LIMIT
+    _allowance_take(
+        user=user, kind="sends", doing="sending", limit=settings.CHAT_SEND_LIMIT, window=settings.CHAT_SEND_WINDOW
+    )
+
+
+def save_allowance_take(*, user) -> None:
+    """Count one stored exchange (the prototype's ``/save``) against the user's rate limit."""
+    _allowance_take(
+        user=user, kind="saves", doing="saving", limit=settings.CHAT_SAVE_LIMIT, window=settings.CHAT_SAVE_WINDOW
+    )
+
+
+def _allowance_take(*, user, kind: str, doing: str, limit: int, window: int) -> None:
     try:
-        allowance_take(f"chat-sends:{user.pk}", limit=limit, window=settings.CHAT_SEND_WINDOW)
+        allowance_take(f"chat-{kind}:{user.pk}", limit=limit, window=window)
     except RateLimited as limited:
         raise ChatRejected(
-            f"You're sending messages faster than {limit} per {limited.window_phrase()}. "
+            f"You're {doing} messages faster than {limit} per {limited.window_phrase()}. "
             f"Try again in {limited.wait_phrase()}.",
             status=429,
             retry_after=limited.retry_after,
@@ -245,5 +257,6 @@ def chat_save(*, user, message: str, response: str, chat_type: str, project=None
         chat.full_clean()
     except ValidationError as error:
         raise ChatRejected(" ".join(error.messages)) from None
+    save_allowance_take(user=user)
     chat.save()
     return chat

@@ -98,6 +98,67 @@ def test_save_stores_a_finished_exchange(client, user, bearer):
     assert ChatHistory.objects.get().status == "complete"
 
 
+def test_save_rate_limit_answers_429_with_retry_after(client, user, bearer, settings):
+    settings.CHAT_SAVE_LIMIT = 2
+    payload = {"userId": str(user.pk), "message": "Q", "response": "A"}
+    for _ in range(2):
+        assert (
+            client.post("/api/chat/save", payload, content_type="application/json", headers=bearer).status_code == 201
+        )
+
+    response = client.post("/api/chat/save", payload, content_type="application/json", headers=bearer)
+
+    assert response.status_code == 429
+    assert response.json()["success"] is False
+    assert response.json()["error"].startswith("You're saving messages faster than 2 per minute. Try again in")
+    assert 1 <= int(response["Retry-After"]) <= 61
+    assert ChatHistory.objects.count() == 2
+
+
+def test_saves_and_sends_are_counted_apart(client, user, bearer, settings):
+    settings.CHAT_SAVE_LIMIT = 1
+    settings.CHAT_SEND_LIMIT = 1
+    payload = {"userId": str(user.pk), "message": "Q", "response": "A"}
+    assert client.post("/api/chat/save", payload, content_type="application/json", headers=bearer).status_code == 201
+    assert (
+        client.post("/api/chat/send", {"message": "Hi"}, content_type="application/json", headers=bearer).status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "size", "problem"),
+    [
+        ("message", 8001, "message: String should have at most 8000 characters"),
+        ("response", 200_001, "response: String should have at most 200000 characters"),
+    ],
+)
+def test_save_refuses_a_message_or_reply_longer_than_a_send_or_a_model_reply(
+    client, user, bearer, field, size, problem
+):
+    payload = {"userId": str(user.pk), "message": "Q", "response": "A", field: "z" * size}
+    response = client.post("/api/chat/save", payload, content_type="application/json", headers=bearer)
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "error": f"Invalid request. {problem}"}
+    assert not ChatHistory.objects.exists()
+
+
+def test_save_takes_the_longest_message_and_reply(client, user, bearer):
+    payload = {"userId": str(user.pk), "message": "q" * 8000, "response": "a" * 200_000}
+    response = client.post("/api/chat/save", payload, content_type="application/json", headers=bearer)
+    assert response.status_code == 201
+    assert len(ChatHistory.objects.get().response) == 200_000
+
+
+def test_a_body_larger_than_the_server_takes_answers_413(client, user, bearer, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    payload = {"userId": str(user.pk), "message": "Q", "response": "a" * 2000}
+    response = client.post("/api/chat/save", payload, content_type="application/json", headers=bearer)
+    assert response.status_code == 413
+    assert response.json() == {"success": False, "error": "The request body is too large."}
+    assert not ChatHistory.objects.exists()
+
+
 def test_save_for_another_user_is_refused(client, user, bearer):
     payload = {"userId": str(UserFactory().pk), "message": "Q", "response": "A", "chatType": "project-planning"}
     response = client.post("/api/chat/save", payload, content_type="application/json", headers=bearer)
@@ -225,8 +286,22 @@ def test_every_failure_ends_the_stream_saying_what_happened(
 
 def test_send_refuses_an_overlong_message(client, bearer):
     response = client.post("/api/chat/send", {"message": "z" * 8001}, content_type="application/json", headers=bearer)
-    assert response.status_code == 422
-    assert "the limit is 8,000" in response.json()["error"]
+    assert response.status_code == 400
+    assert response.json() == {
+        "success": False,
+        "error": "Invalid request. message: String should have at most 8000 characters",
+    }
+    assert not ChatHistory.objects.exists()
+
+
+@pytest.mark.parametrize("message", ["", " \n\t\u3000", "Hi\x00"])
+def test_send_refuses_a_blank_message_or_one_with_nul(client, bearer, message):
+    response = client.post("/api/chat/send", {"message": message}, content_type="application/json", headers=bearer)
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        "Invalid request. message: must contain more than whitespace, and no NUL characters"
+    )
+    assert not ChatHistory.objects.exists()
 
 
 def test_send_rate_limit_answers_429_with_retry_after(client, bearer, settings):
