@@ -109,7 +109,7 @@ def test_mongodb_mode_checks_clean_and_loads_its_migration_set():
     assert result.returncode == 0, result.stderr
     auto_field, apps, auth_module = result.stdout.splitlines()
     assert auto_field == "django_mongodb_backend.fields.ObjectIdAutoField"
-    assert {"accounts", "projects", "chat", "auth", "admin", "contenttypes"} <= set(eval(apps))  # noqa: S307
+    assert {"accounts", "projects", "chat", "auth", "admin", "contenttypes", "axes"} <= set(eval(apps))  # noqa: S307
     assert auth_module.startswith("mongo_migrations.auth")
 
 
@@ -120,8 +120,9 @@ def test_the_apps_querysets_compile_to_mongodb_pipelines():
 
     assert result.returncode == 0, result.stderr
     reports = [json.loads(line) for line in result.stdout.splitlines()]
-    control = reports.pop()
+    grouped, control = reports.pop(), reports.pop()
     assert control["query"] == "control" and "NotSupportedError" in control["error"]
+    assert grouped["query"] == "control grouped" and "sorts on updatedAt" in grouped["error"]
     assert len(reports) >= 10
     assert [r for r in reports if "error" in r] == []
 
@@ -158,3 +159,44 @@ def test_with_debug_off_static_files_get_compressed_hashed_names():
     )
 
     assert result.stdout.strip() == "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+@pytest.mark.django_db
+def test_the_apps_querysets_run_on_the_configured_store():
+    from tests.factories import ProjectFactory
+    from tests.mongo_compile import querysets
+
+    project = ProjectFactory()
+
+    for label, queryset in querysets(project.owner, project):
+        assert isinstance(list(queryset), list), label
+
+
+@pytest.mark.django_db
+def test_the_configured_store_holds_every_model_and_has_every_migration_applied():
+    # Plain `check` leaves out the database's own checks (such as MongoDB's
+    # need for ObjectId keys); naming the database runs them.
+    call_command("check", "--database", "default", "--fail-level", "WARNING", verbosity=0)
+    call_command("migrate", "--check", "--database", "default", skip_checks=False, verbosity=0)
+
+
+def test_the_store_check_fails_for_a_model_mongodb_cannot_hold():
+    # django-axes' own app config, as before MongoDB mode gave it ObjectId keys.
+    script = (
+        "from django.conf import settings;"
+        "settings.INSTALLED_APPS = ['axes' if app.endswith('MongoAxesConfig') else app"
+        " for app in settings.INSTALLED_APPS];"
+        "import django; django.setup();"
+        "from django.core.management import call_command;"
+        "call_command('check', '--database', 'default')"
+    )
+    result = run_python(
+        "-c",
+        script,
+        DATABASE_URL=UNREACHABLE_MONGO,
+        DEBUG="1",
+        DJANGO_SETTINGS_MODULE="catalyst.settings",
+    )
+
+    assert result.returncode != 0
+    assert "axes.AccessAttempt" in result.stderr and "mongodb.E001" in result.stderr
