@@ -2,6 +2,20 @@ import pytest
 from django.core.cache import cache
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, a test database file of this run's own, not the in-memory default.
+
+    Threads and servers in the tests then meet WAL and the busy timeout, as
+    production does, and runs side by side never share a file.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["TEST"] = {**database.get("TEST", {}), "NAME": tmp_path_factory.mktemp("db") / "test.sqlite3"}
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Lock-outs and rate limits live in the cache; no test inherits another's.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import DatabaseError, models
 from django.urls import reverse
 from django.utils import timezone
 
@@ -125,6 +125,10 @@ class Project(models.Model):
         return Progress.of(self.tasks.values_list("status", flat=True))
 
 
+# Concurrent creations in one project each get a distinct place within this many tries.
+POSITION_ATTEMPTS = 20
+
+
 class TaskQuerySet(models.QuerySet):
     def owned_by(self, user) -> "TaskQuerySet":
         return self.filter(project__owner=user)
@@ -155,15 +159,23 @@ class TaskQuerySet(models.QuerySet):
         return 0 if last is None else last + 1
 
     def save_order(self, tasks: list["Task"]) -> None:
-        """Number ``tasks`` 0, 1, 2… in the given order, writing the changed positions in one go."""
-        changed = []
-        for index, task in enumerate(tasks):
-            if task.position != index:
+        """Number ``tasks`` 0, 1, 2… in the given order, writing the changed positions in one go.
+
+        Positions are unique within a project and checked row by row, so the
+        changed tasks first step aside to places above every current one, then
+        take their own: two bulk updates, whatever the number of tasks.
+        """
+        changed = [task for index, task in enumerate(tasks) if task.position != index]
+        if not changed:
+            return
+        aside = max(task.position for task in tasks) + 1
+        with all_or_nothing():
+            for offset, task in enumerate(changed):
+                task.position = aside + offset
+            self.bulk_update(changed, ["position"])
+            for index, task in enumerate(tasks):
                 task.position = index
-                changed.append(task)
-        if changed:
-            with all_or_nothing():
-                self.bulk_update(changed, ["position"])
+            self.bulk_update(changed, ["position"])
 
 
 class Task(models.Model):
@@ -197,10 +209,8 @@ class Task(models.Model):
     class Meta:
         db_table = "tasks"
         ordering = ["position", "created_at"]
-        indexes = [
-            models.Index(fields=["project", "position"], name="task_project_position"),
-            models.Index(fields=["project", "status", "due_date"], name="task_project_status_due"),
-        ]
+        indexes = [models.Index(fields=["project", "status", "due_date"], name="task_project_status_due")]
+        constraints = [models.UniqueConstraint(fields=["project", "position"], name="task_project_position_unique")]
 
     def __str__(self) -> str:
         return self.title
@@ -210,6 +220,23 @@ class Task(models.Model):
         self.title = self.title.strip()
         if not self.title:
             raise ValidationError({"title": "Give the task a title."})
+
+    def save_at_end(self) -> None:
+        """Create the task after the project's last one.
+
+        The store's unique (project, position) index settles a race between
+        two creations: the one that loses takes the next place.
+        """
+        for attempt in range(POSITION_ATTEMPTS):
+            try:
+                with all_or_nothing():
+                    self.position = Task.objects.filter(project_id=self.project_id).next_position()
+                    self.save(force_insert=True)
+                return
+            except DatabaseError:
+                self.pk = None
+                if attempt == POSITION_ATTEMPTS - 1:
+                    raise
 
     def save(self, *args, **kwargs) -> None:
         if self.status == self.Status.DONE and self.completed_at is None:

@@ -283,8 +283,7 @@ def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
             return reswap(retarget(response, "#task-add-form"), "outerHTML")
         return TemplateResponse(request, DETAIL, _detail_context(request, project, add_form=form), status=422)
     task = form.save(commit=False)
-    task.position = project.tasks.next_position()
-    task.save()
+    task.save_at_end()
     project.touch()
     # A fresh, empty form for the next task rather than the one just sent.
     return _task_changed(request, project, f"Added “{task.title}”.", add_form=TaskAddForm(prefix="new"))
