@@ -6,22 +6,9 @@ import time
 
 import pytest
 from django.core.cache import cache
-from django.db.backends.signals import connection_created
-from django.dispatch import receiver
 
 from chat.generation import generations_stop_all
 from tests.fake_gemini import FakeGemini
-
-
-@receiver(connection_created, dispatch_uid="chat.tests.read_uncommitted")
-def _readers_do_not_lock_tables(sender, connection, **kwargs):
-    # The test database is SQLite's shared-cache in-memory one, where a reader
-    # locks a table against writes from the generation thread's connection
-    # ("database table is locked"). The real store is a WAL file, where
-    # readers never block the writer; this gives the tests the same behaviour.
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 1")
 
 
 @pytest.fixture(autouse=True)
