@@ -127,3 +127,19 @@ def log_in(page):
         return page
 
     return _log_in
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A real Redis of this run's own; skipped (or failed, in CI) when absent."""
+    import os
+
+    from tests.redis_server import redis_command, redis_server
+
+    if redis_command() is None:
+        message = "redis-server is not installed; the tests that share limits between workers need it (see README)."
+        if os.environ.get("REQUIRE_REDIS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with redis_server() as url:
+        yield url

@@ -81,10 +81,11 @@ def mongo_server(*, standalone: bool = False) -> Iterator[str]:
         _wait_for_ping(url, process)
         yield url
     finally:
-        _stop(process)
+        process_stop(process)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def process_stop(process: subprocess.Popen) -> None:
+    """End ``process`` and its children: politely, then by force."""
     if process.poll() is None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
