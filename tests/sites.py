@@ -4,15 +4,38 @@ run ``manage.py`` against several databases (``DATABASE_URL`` picks one)::
     python -m tests.sites seed              # users, tokens, projects, tasks, chats of every kind
     python -m tests.sites write-chats STOP  # save chats until the file STOP exists
     python -m tests.sites visit             # sign in as each user; print the pages' and API's answers as JSON
+
+``run`` starts one of these, or ``manage.py``, against a database URL.
 """
 
 import datetime
 import json
 import os
+import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TIMEOUT = 300
+
+
+def command(*args: str, database_url: str, **env: str) -> tuple[list[str], dict]:
+    """The command line and environment that run ``manage.py ARGS`` (or ``-m tests.sites ARGS``) on a database."""
+    program = ["-m", "tests.sites", *args[1:]] if args[0] == "sites" else ["manage.py", *args]
+    return [sys.executable, *program], {**os.environ, "DATABASE_URL": database_url, **env}
+
+
+def run(*args: str, database_url: str, **env: str) -> str:
+    """Run to the end; its standard output. A failure raises with what it printed."""
+    line, environment = command(*args, database_url=database_url, **env)
+    done = subprocess.run(
+        line, cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
 
 
 def seed() -> None:
@@ -100,7 +123,8 @@ def visit() -> None:
             client.force_login(user)
             page = client.get("/chat/")
             api = client.get(f"/api/chat/history/{user.pk}?limit=1000")
-            seen[user.email] = {"page": page.status_code, "api": api.status_code, "chats": len(api.json()["data"])}
+            chats = len(api.json()["data"]) if api.status_code == 200 else None
+            seen[user.email] = {"page": page.status_code, "api": api.status_code, "chats": chats}
     print(json.dumps(seen))
 
 
