@@ -210,10 +210,16 @@ if not EMAIL_BACKEND:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Project Catalyst <noreply@localhost>")
 
-# AI provider (chat/providers.py).
+# AI providers (chat/providers/): AI_PROVIDER names one of AI_PROVIDERS, or auto
+# (Gemini when GEMINI_API_KEY is set, else offline). A new provider is one module
+# and one entry here.
+AI_PROVIDERS = {
+    "gemini": "chat.providers.gemini.GeminiProvider",
+    "offline": "chat.providers.offline.OfflineProvider",
+}
 AI_PROVIDER = env.str("AI_PROVIDER", default="auto")
-if AI_PROVIDER not in ("auto", "gemini", "offline"):
-    raise _startup_error("AI_PROVIDER must be one of auto, gemini, offline.")
+if AI_PROVIDER != "auto" and AI_PROVIDER not in AI_PROVIDERS:
+    raise _startup_error(f"AI_PROVIDER must be one of auto, {', '.join(AI_PROVIDERS)}.")
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")

@@ -6,8 +6,6 @@ import pytest
 from chat.providers import (
     Conversation,
     EmptyReply,
-    GeminiProvider,
-    OfflineProvider,
     OutputLimitReached,
     ProjectFacts,
     ProviderMisconfigured,
@@ -20,11 +18,19 @@ from chat.providers import (
     TextDelta,
     Turn,
     get_provider,
-    offline_answer,
 )
+from chat.providers.gemini import GeminiProvider, client_pool
+from chat.providers.offline import OfflineProvider, offline_answer
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
 TODAY = datetime.date(2026, 3, 10)
+
+
+@pytest.fixture(autouse=True)
+async def _gemini_clients_closed():
+    """Replies here run on the test's own event loop, which ends with the test: close its clients first."""
+    yield
+    await client_pool.aclose()
 
 
 def conversation(message="What next?", **kwargs) -> Conversation:

@@ -1,0 +1,172 @@
+"""What every provider takes, yields and raises.
+
+``Provider.stream_reply(conversation)`` yields the reply's text as it arrives
+(``TextDelta``) and ends with ``ReplyFinished``; anything that goes wrong is
+raised as a ``ProviderError`` subclass, each of which the UI reads differently.
+"""
+
+import datetime
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Self
+
+CONTINUE_PROMPT = (
+    "Your previous reply was cut off. Continue it exactly where it stopped, without repeating "
+    "anything you already wrote and without any preamble."
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "model"]
+    text: str
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    title: str
+    status: str
+    status_label: str
+    priority: str
+    due_date: datetime.date | None = None
+    estimate_hours: float | None = None
+    is_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    name: str
+    status: str
+    priority: str = "medium"
+    description: str = ""
+    start_date: datetime.date | None = None
+    due_date: datetime.date | None = None
+    tasks: tuple[TaskFacts, ...] = ()
+
+    @property
+    def open_tasks(self) -> tuple[TaskFacts, ...]:
+        return tuple(task for task in self.tasks if task.status != "done")
+
+    @property
+    def overdue_tasks(self) -> tuple[TaskFacts, ...]:
+        return tuple(task for task in self.tasks if task.is_overdue)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Everything a provider needs to answer the newest message.
+
+    ``history`` holds earlier turns, oldest first; ``message`` is the user's
+    newest one. ``partial_reply`` is set when the model should continue a
+    reply that was cut off. ``project`` is the project a scoped chat is about;
+    ``projects`` the user's active projects in a general chat.
+    """
+
+    system_instruction: str
+    message: str
+    history: tuple[Turn, ...] = ()
+    partial_reply: str = ""
+    project: ProjectFacts | None = None
+    projects: tuple[ProjectFacts, ...] = ()
+    today: datetime.date = field(default_factory=datetime.date.today)
+
+    def turns(self) -> list[Turn]:
+        """The whole exchange as alternating turns, ending with the user's."""
+        turns = [*self.history, Turn("user", self.message)]
+        if self.partial_reply:
+            turns += [Turn("model", self.partial_reply), Turn("user", CONTINUE_PROMPT)]
+        return turns
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyFinished:
+    prompt_tokens: int | None = None
+    response_tokens: int | None = None
+
+
+class ProviderError(Exception):
+    """A reply that could not be completed; ``str()`` is the user's message."""
+
+    kind: ClassVar[str] = "unavailable"
+    #: True when the text so far is worth keeping and continuing.
+    interrupts: ClassVar[bool] = False
+
+
+class RateLimited(ProviderError):
+    kind = "rate_limited"
+
+    def __init__(self, retry_after: float | None = None):
+        self.retry_after = retry_after
+        wait = f"in {_seconds_phrase(retry_after)}" if retry_after else "in a minute"
+        super().__init__(f"The assistant is receiving too many requests right now. Try again {wait}.")
+
+
+class SafetyBlocked(ProviderError):
+    kind = "safety"
+
+    def __init__(self, category: str = "unspecified"):
+        self.category = category
+        super().__init__(
+            f"The assistant's safety filter blocked this reply (category: {category}). Try rephrasing your message."
+        )
+
+
+class ProviderUnavailable(ProviderError):
+    kind = "unavailable"
+
+
+class ProviderMisconfigured(ProviderError):
+    kind = "misconfigured"
+
+
+class EmptyReply(ProviderError):
+    kind = "empty"
+
+    def __init__(self):
+        super().__init__("The assistant sent back an empty reply. Retry, or rephrase your message.")
+
+
+class OutputLimitReached(ProviderError):
+    kind = "output_limit"
+    interrupts = True
+
+    def __init__(self):
+        super().__init__("The reply reached the model's output limit. Continue to get the rest.")
+
+
+class StreamCut(ProviderError):
+    kind = "cut"
+    interrupts = True
+
+    def __init__(self):
+        super().__init__("The connection to the assistant dropped mid-reply. Continue to pick up where it stopped.")
+
+
+def _seconds_phrase(seconds: float) -> str:
+    seconds = max(1, round(seconds))
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
+
+
+class Provider:
+    """A source of replies; ``AI_PROVIDERS`` names each one by its ``name``."""
+
+    name: ClassVar[str]
+    #: How the UI names the assistant.
+    label: str
+    model_name: str
+
+    @classmethod
+    def from_settings(cls) -> Self:
+        """The provider as the settings configure it."""
+        raise NotImplementedError
+
+    def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
+        raise NotImplementedError

@@ -1,0 +1,385 @@
+"""Gemini through google-genai's async client, retried until the first token."""
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import re
+import ssl
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Self
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from google import genai
+from google.genai import errors, types
+
+from chat.providers.base import (
+    Conversation,
+    EmptyReply,
+    OutputLimitReached,
+    Provider,
+    ProviderError,
+    ProviderMisconfigured,
+    ProviderUnavailable,
+    RateLimited,
+    ReplyFinished,
+    SafetyBlocked,
+    StreamCut,
+    TextDelta,
+)
+
+logger = logging.getLogger(__name__)
+
+# Finish reasons that mean "blocked", and the category to show when the
+# response carries no safety rating.
+_BLOCKING_FINISH_REASONS = {
+    "SAFETY": None,
+    "RECITATION": "recitation",
+    "BLOCKLIST": "blocklist",
+    "PROHIBITED_CONTENT": "prohibited content",
+    "SPII": "personal information",
+    "IMAGE_SAFETY": None,
+}
+_RETRY_AFTER_CAP = 8.0  # seconds we are willing to wait before the first token
+
+
+class GeminiProvider(Provider):
+    name = "gemini"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        model: str,
+        base_url: str = "",
+        timeout: float = 60.0,
+        retries: int = 2,
+        retry_backoff: float = 1.0,
+    ):
+        self.api_key = api_key
+        self.model_name = model
+        self.base_url = base_url
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_backoff = retry_backoff
+        self.label = f"Gemini · {model}"
+
+    @classmethod
+    def from_settings(cls) -> Self:
+        return cls(
+            api_key=settings.GEMINI_API_KEY,
+            model=settings.GEMINI_MODEL,
+            base_url=settings.GEMINI_BASE_URL,
+            timeout=settings.CHAT_PROVIDER_TIMEOUT,
+            retries=settings.CHAT_PROVIDER_RETRIES,
+            retry_backoff=settings.CHAT_PROVIDER_RETRY_BACKOFF,
+        )
+
+    def _request(self, conversation: Conversation) -> dict:
+        contents = [types.Content(role=turn.role, parts=[types.Part(text=turn.text)]) for turn in conversation.turns()]
+        config = types.GenerateContentConfig(
+            system_instruction=conversation.system_instruction,
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        return {"model": self.model_name, "contents": contents, "config": config}
+
+    async def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
+        if not self.api_key:
+            raise ProviderMisconfigured(
+                "The Gemini provider has no API key. Set GEMINI_API_KEY, or use the offline one."
+            )
+        request = self._request(conversation)
+        async with client_pool.use(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout) as client:
+            attempt = 0
+            while True:
+                produced = False
+                try:
+                    async for event in self._one_attempt(client, request):
+                        produced = True
+                        yield event
+                    return
+                except ProviderError as error:
+                    if produced or not self._worth_retrying(error, attempt):
+                        raise
+                    await asyncio.sleep(self._delay(error, attempt))
+                    attempt += 1
+
+    def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
+        if attempt >= self.retries:
+            return False
+        if isinstance(error, RateLimited):
+            return error.retry_after is None or error.retry_after <= _RETRY_AFTER_CAP
+        return type(error) is ProviderUnavailable
+
+    def _delay(self, error: ProviderError, attempt: int) -> float:
+        if isinstance(error, RateLimited) and error.retry_after:
+            return error.retry_after
+        return self.retry_backoff * (2**attempt) * (0.75 + random.random() / 2)  # noqa: S311 - jitter
+
+    async def _one_attempt(self, client: genai.Client, request: dict) -> AsyncIterator[TextDelta | ReplyFinished]:
+        """Stream one request; only ever raises ``ProviderError``."""
+        produced = False
+        finish_reason = None
+        blocked = None
+        usage = ReplyFinished()
+        try:
+            stream = await client.aio.models.generate_content_stream(**request)
+            async with contextlib.aclosing(stream):
+                async for chunk in stream:
+                    # A block arrives as the stream's last chunk: read to the end, then raise.
+                    blocked = blocked or _prompt_block(chunk)
+                    candidate = chunk.candidates[0] if chunk.candidates else None
+                    if candidate is not None:
+                        text = "".join(
+                            part.text
+                            for part in (candidate.content.parts if candidate.content else None) or []
+                            if part.text and not part.thought
+                        )
+                        if text:
+                            produced = True
+                            yield TextDelta(text)
+                        if candidate.finish_reason is not None:
+                            finish_reason = _enum_name(candidate.finish_reason)
+                            if finish_reason in _BLOCKING_FINISH_REASONS:
+                                blocked = _safety_category(candidate, finish_reason)
+                    if chunk.usage_metadata is not None:
+                        usage = ReplyFinished(
+                            prompt_tokens=chunk.usage_metadata.prompt_token_count,
+                            response_tokens=chunk.usage_metadata.candidates_token_count,
+                        )
+        except ProviderError:
+            raise
+        except errors.APIError as error:
+            if produced:
+                raise StreamCut() from error
+            raise _api_error(error) from error
+        except Exception as error:  # transport failures: refused, reset, timed out, cut
+            if produced:
+                raise StreamCut() from error
+            logger.warning("Gemini request failed before the first token: %r", error)
+            if _is_timeout(error):
+                raise ProviderUnavailable("The assistant did not answer in time. Try again in a moment.") from error
+            raise ProviderUnavailable(
+                "Could not reach the assistant (Gemini). Check the connection and try again in a moment."
+            ) from error
+        if blocked:
+            raise SafetyBlocked(blocked)
+        if finish_reason == "MAX_TOKENS":
+            raise OutputLimitReached()
+        if finish_reason is None and produced:
+            # The stream ended without saying it was finished.
+            raise StreamCut()
+        if not produced:
+            raise EmptyReply()
+        yield usage
+
+
+def _enum_name(value) -> str:
+    return getattr(value, "name", None) or str(value)
+
+
+def _is_timeout(error: Exception) -> bool:
+    return "timeout" in type(error).__name__.lower() or isinstance(error, TimeoutError)
+
+
+def _prompt_block(chunk) -> str | None:
+    feedback = chunk.prompt_feedback
+    if feedback is None or feedback.block_reason is None:
+        return None
+    for rating in feedback.safety_ratings or []:
+        if rating.blocked:
+            return _category_label(rating.category)
+    return _enum_name(feedback.block_reason).replace("_", " ").lower()
+
+
+def _safety_category(candidate, finish_reason: str) -> str:
+    ratings = candidate.safety_ratings or []
+    flagged = [r for r in ratings if r.blocked] or [
+        r for r in ratings if _enum_name(r.probability) in ("HIGH", "MEDIUM")
+    ]
+    if flagged:
+        return _category_label(flagged[0].category)
+    return _BLOCKING_FINISH_REASONS.get(finish_reason) or "unspecified"
+
+
+def _category_label(category) -> str:
+    name = _enum_name(category)
+    return re.sub(r"^HARM_CATEGORY_", "", name).replace("_", " ").lower() or "unspecified"
+
+
+def _api_error(error) -> ProviderError:
+    code = error.code or 0
+    status = (error.status or "").upper()
+    if code == 429 or status == "RESOURCE_EXHAUSTED":
+        return RateLimited(_retry_after(error))
+    if code in (401, 403) or status in ("UNAUTHENTICATED", "PERMISSION_DENIED") or "API_KEY" in str(error.details):
+        return ProviderMisconfigured(
+            "The assistant rejected the server's credentials. An administrator needs to check GEMINI_API_KEY."
+        )
+    if code == 404:
+        return ProviderMisconfigured(
+            "The configured Gemini model was not found. An administrator needs to check GEMINI_MODEL."
+        )
+    if code >= 500 or code in (408, 0):
+        return ProviderUnavailable(
+            f"The assistant is unavailable right now (server error {code}). Try again in a moment."
+        )
+    return ProviderUnavailable(f"The assistant could not answer this request ({code} {error.message or status}).")
+
+
+def _retry_after(error) -> float | None:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    header = headers.get("retry-after") if hasattr(headers, "get") else None
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+    details = error.details if isinstance(error.details, dict) else {}
+    for detail in details.get("error", {}).get("details", []) or []:
+        if isinstance(detail, dict) and detail.get("@type", "").endswith("RetryInfo"):
+            match = re.fullmatch(r"([\d.]+)s", str(detail.get("retryDelay", "")))
+            if match:
+                return float(match.group(1))
+    return None
+
+
+@dataclass(eq=False)
+class _SharedClient:
+    client: genai.Client
+    loop: asyncio.AbstractEventLoop
+    options: tuple[str, str, float]
+    users: int = 0
+    retired: bool = False
+
+
+class ClientPool:
+    """One ``genai.Client`` per event loop and (API key, base URL, timeout), shared by its replies.
+
+    Building a client loads the CA store into two SSL contexts and opens fresh
+    connections, which cost more CPU than streaming a short reply. A client's
+    async connection pool belongs to the loop that opened it, so each client is
+    used and closed on one loop only; both of its HTTP clients (the SDK opens a
+    sync one too) are closed when it is retired and no reply is using it.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._shared: list[_SharedClient] = []
+        self._closing: set[asyncio.Task] = set()
+
+    @contextlib.asynccontextmanager
+    async def use(self, *, api_key: str, base_url: str, timeout: float) -> AsyncIterator[genai.Client]:
+        """The running loop's client for these options, built on first use."""
+        loop = asyncio.get_running_loop()
+        options = (api_key, base_url, timeout)
+        with self._lock:
+            # At most one idle client per loop: one for other options is not wanted any more.
+            stale = [
+                shared
+                for shared in self._shared
+                if not shared.users
+                and (shared.loop.is_closed() or (shared.loop is loop and (shared.retired or shared.options != options)))
+            ]
+            self._shared = [shared for shared in self._shared if shared not in stale]
+            mine = next((s for s in self._shared if s.loop is loop and s.options == options and not s.retired), None)
+            if mine is None:
+                mine = _SharedClient(_client_build(*options), loop, options)
+                self._shared.append(mine)
+            mine.users += 1
+        for shared in stale:
+            if shared.loop is loop:
+                await _client_close(shared)
+            else:
+                shared.client.close()  # its loop is closed, and its async pool with it
+        try:
+            yield mine.client
+        finally:
+            with self._lock:
+                mine.users -= 1
+                finished = mine.retired and not mine.users
+            if finished:
+                await _client_close(mine)
+
+    def retire(self) -> None:
+        """Build new clients from now on; close each old one on its loop once no reply uses it."""
+        with self._lock:
+            for shared in self._shared:
+                shared.retired = True
+            idle = [shared for shared in self._shared if not shared.users]
+            # A busy client is closed by its last reply; an idle one on a loop that is not
+            # running now stays listed, for that loop's next reply or ``aclose()``.
+            self._shared = [shared for shared in idle if not self._close_soon(shared)]
+
+    async def aclose(self) -> None:
+        """Close the running loop's clients: idle ones now, busy ones when their reply ends."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for shared in self._shared:
+                if shared.loop is loop:
+                    shared.retired = True
+            idle = [shared for shared in self._shared if shared.loop is loop and not shared.users]
+            self._shared = [shared for shared in self._shared if shared.loop is not loop]
+            closing = [task for task in self._closing if task.get_loop() is loop]
+        for shared in idle:
+            await _client_close(shared)
+        await asyncio.gather(*closing)
+
+    def _close_soon(self, shared: _SharedClient) -> bool:
+        """Start closing ``shared`` from any thread; False when its loop cannot run the close now."""
+        if shared.loop.is_closed():
+            shared.client.close()  # its async pool went with the loop
+            return True
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if shared.loop is running:
+            task = running.create_task(_client_close(shared))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+            return True
+        if shared.loop.is_running():
+            asyncio.run_coroutine_threadsafe(_client_close(shared), shared.loop)
+            return True
+        return False
+
+
+def _client_build(api_key: str, base_url: str, timeout: float) -> genai.Client:
+    options = types.HttpOptions(base_url=base_url or None, api_version="v1beta", timeout=int(timeout * 1000))
+    if urlsplit(base_url).scheme == "http":
+        # The SDK would load the CA store into two SSL contexts that a plain-http endpoint never
+        # uses ("verify" for httpx, "ssl" for its websocket and aiohttp transports). This one
+        # trusts no certificate, so a redirect to https fails instead of going unverified.
+        context = _trusting_nothing()
+        options.client_args = {"verify": context}
+        options.async_client_args = {"verify": context, "ssl": context}
+    return genai.Client(api_key=api_key, http_options=options)
+
+
+@functools.cache
+def _trusting_nothing() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+async def _client_close(shared: _SharedClient) -> None:
+    await shared.client.aio.aclose()
+    shared.client.close()
+
+
+client_pool = ClientPool()
+
+
+@receiver(setting_changed)
+def _client_settings_changed(*, setting: str, **kwargs) -> None:
+    # Clients are keyed by these values, so none serves other settings; retiring them
+    # here closes their connections now rather than at the next reply on their loop.
+    if setting in ("GEMINI_API_KEY", "GEMINI_BASE_URL", "CHAT_PROVIDER_TIMEOUT"):
+        client_pool.retire()
