@@ -7,22 +7,21 @@ reply's text deltas and one final ``done`` event carrying the saved chat.
 """
 
 import json
-from typing import Annotated, Literal
+from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
-from catalyst.api import ErrorOut, Text, api, error_response, errors
+from catalyst.api import BodyIn, ErrorOut, Moment, Text, api, error_response, errors
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
-from chat.generation import follow, follow_sync, orphans_settle
+from chat.generation import lost_settle, reply_events
 from chat.models import ChatHistory
-from chat.views import event_stream_response, sse_event
+from chat.streaming import KEEPALIVE, event_stream_response, sse_event
 from projects.models import Project
 
 router = Router(tags=["chat"])
@@ -33,7 +32,6 @@ ChatStatus = Literal["pending", "complete", "interrupted", "failed"]
 # What the user writes, and what a reply (the model's, or a stored one) may hold.
 MessageText = Text(ChatHistory.MESSAGE_MAX_LENGTH, blank=False)
 ReplyText = Text(ChatHistory.RESPONSE_MAX_LENGTH)
-Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 HISTORY_LIMIT_MAX = 1000
 
@@ -41,7 +39,7 @@ HISTORY_LIMIT_MAX = 1000
 FAILURE_STATUS = {"rate_limited": 429, "safety": 422}
 
 
-class SaveIn(Schema):
+class SaveIn(BodyIn):
     userId: str
     message: MessageText
     response: ReplyText = ""
@@ -49,7 +47,7 @@ class SaveIn(Schema):
     projectId: str | None = None
 
 
-class SendIn(Schema):
+class SendIn(BodyIn):
     message: MessageText
     chatType: ChatType = "project-planning"
     projectId: str | None = None
@@ -161,7 +159,7 @@ def history(
     if limit is not None:
         records = records.order_by("-created_at")[: min(max(0, limit), HISTORY_LIMIT_MAX)]
     chats = sorted(records, key=lambda chat: chat.created_at)
-    orphans_settle(chats)
+    lost_settle(chats)
     return {"success": True, "data": [chat.as_document() for chat in chats]}
 
 
@@ -304,8 +302,8 @@ async def _owned_chat(request: HttpRequest, chat_id: str) -> ChatHistory:
 async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict:
     if "text/event-stream" in request.headers.get("Accept", ""):
         return _event_stream(request, chat, start=True)
-    async for event in follow(chat.pk):
-        if event[0] == "done":
+    async for kind, _ in reply_events(chat.pk):
+        if kind == "done":
             break
     chat = await ChatHistory.objects.filter(pk=chat.pk).afirst()  # None once cleared meanwhile
     body = _final(chat)
@@ -329,36 +327,18 @@ def _json_event(event: str, data: dict) -> str:
 
 
 def _event_stream(request: HttpRequest, chat: ChatHistory, *, start: bool) -> HttpResponse:
-    head = _json_event("start", {"success": True, "data": chat.as_document()}) if start else ""
-    if isinstance(request, ASGIRequest):
-
-        async def events():
-            yield head or ": stream\n\n"
-            async for kind, data in follow(chat.pk):
-                if kind == "done":
-                    final = await ChatHistory.objects.filter(pk=chat.pk).afirst()
-                    yield _json_event("done", _final(final))
-                    return
-                if chunk := _api_event(kind, data):
-                    yield chunk
-
-        return event_stream_response(events())
-
-    def events_sync():
-        yield head or ": stream\n\n"
-        for kind, data in follow_sync(chat.pk):
-            if kind == "done":
-                yield _json_event("done", _final(ChatHistory.objects.filter(pk=chat.pk).first()))
-                return
-            if chunk := _api_event(kind, data):
-                yield chunk
-
-    return event_stream_response(events_sync())
+    return event_stream_response(request, _api_chunks(chat, start=start))
 
 
-def _api_event(kind: str, data: str) -> str:
-    if kind == "ping":
-        return ": keep-alive\n\n"
-    if kind == "snapshot" and not data:
-        return ""
-    return _json_event(kind, {"text": data})
+async def _api_chunks(chat: ChatHistory, *, start: bool):
+    """The API's encoding of a reply: ``start``, JSON ``delta`` events, one final ``done``."""
+    yield _json_event("start", {"success": True, "data": chat.as_document()}) if start else ": stream\n\n"
+    async for kind, data in reply_events(chat.pk):
+        if kind == "done":
+            final = await ChatHistory.objects.filter(pk=chat.pk).afirst()
+            yield _json_event("done", _final(final))
+            return
+        if kind == "ping":
+            yield KEEPALIVE
+        elif data or kind == "delta":
+            yield _json_event(kind, {"text": data})

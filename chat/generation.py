@@ -3,17 +3,17 @@
 Each generation runs as an asyncio task on one event loop that this process
 owns (a daemon thread, the same under ASGI and WSGI), registered by chat id.
 It writes the growing reply into its ``ChatHistory`` record every
-``CHAT_FLUSH_INTERVAL`` seconds and at the end, and publishes every delta to
-in-process followers. A follower (the page's event stream, the API stream, a
-reload, a second tab) gets what the reply holds so far, then the live deltas,
-then ``done``. A follower with no generation in this process (another worker)
-polls the record instead. While it runs, a generation holds a short lease in
-Django's cache (shared between workers when ``CACHE_URL`` is Redis); a
-``pending`` record with neither a generation here nor a lease lost its
-generation (a restart or a crash) and is settled as interrupted, so it offers
-Continue instead of spinning forever.
+``CHAT_FLUSH_INTERVAL`` seconds and at the end, hands every delta to the
+viewers in this process, and, when ``CACHE_URL`` is Redis, publishes it for
+viewers in other workers (``chat.relay``). While it runs it holds a short
+lease in Django's cache; a ``pending`` record with neither a generation here
+nor a lease lost its generation (a restart or a crash) and is settled as
+lost, so it offers Continue instead of spinning forever.
 
-Stopping cancels the task, which cancels the request to the model.
+``reply_events`` is the one way to watch a reply, whoever asks and wherever
+the reply is being written. Stopping cancels the task, which cancels the
+request to the model; a stop pressed in another worker reaches the task
+through the cache and the record within a flush interval.
 """
 
 import asyncio
@@ -21,11 +21,10 @@ import concurrent.futures
 import contextvars
 import datetime
 import logging
-import queue
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -33,49 +32,127 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from chat.models import ChatHistory
+from chat import relay
+from chat.models import ChatHistory, Outcome
 from chat.providers import Conversation, Provider, ProviderError, ReplyFinished, TextDelta
 
 logger = logging.getLogger(__name__)
 
 Status = ChatHistory.Status
-ErrorKind = ChatHistory.ErrorKind
 
 #: ("snapshot", text so far) | ("delta", new text) | ("done", final status) | ("ping", "")
 ReplyEvent = tuple[str, str]
-Sink = Callable[[ReplyEvent], None]
 
-LOST_MESSAGE = "The server restarted before this reply was finished. Continue to pick it up."
-STOPPED_MESSAGE = "You stopped this reply."
+
+# --- The process's own event loop --------------------------------------------------
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def process_loop() -> asyncio.AbstractEventLoop:
+    """The event loop this process owns for replies, started on first use."""
+    global _loop
+    with _loop_lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="chat-replies", daemon=True).start()
+            _loop = loop
+        return _loop
+
+
+def run_on_process_loop(coroutine: Coroutine) -> concurrent.futures.Future:
+    # A fresh context: the caller's (a request's, perhaps inside sync_to_async)
+    # must not leak its executors and deadlock guards into the loop.
+    return contextvars.Context().run(asyncio.run_coroutine_threadsafe, coroutine, process_loop())
+
+
+def iterate_on_process_loop(events: AsyncIterator) -> Iterator:
+    """Serve an async iterator to synchronous code (a WSGI response) from the process loop."""
+    try:
+        while True:
+            try:
+                yield run_on_process_loop(events.__anext__()).result()
+            except StopAsyncIteration:
+                return
+    finally:
+        run_on_process_loop(events.aclose()).result(timeout=10)
+
+
+# --- Viewers in this process ---------------------------------------------------------
+
+
+class _Inbox:
+    """A viewer's events, pushed from the process loop and taken on the viewer's loop.
+
+    Events that arrive while the viewer is busy wait together and are taken
+    as one, so a slow viewer costs one wake-up per batch, not one per token.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.ready = asyncio.Event()
+        self.events: list[ReplyEvent] = []
+        self.lock = threading.Lock()
+        self.waking = False
+
+    def push(self, event: ReplyEvent) -> None:
+        with self.lock:
+            self.events.append(event)
+            if self.waking:
+                return
+            self.waking = True
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self.ready.set()
+        else:
+            self.loop.call_soon_threadsafe(self.ready.set)
+
+    async def take(self, timeout: float) -> list[ReplyEvent]:
+        """The events waiting, consecutive deltas joined; [] after ``timeout`` seconds of none."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except TimeoutError:
+            return []
+        with self.lock:
+            events, self.events = self.events, []
+            self.waking = False
+            self.ready.clear()
+        return coalesced(events)
+
+
+def coalesced(events: list[ReplyEvent]) -> list[ReplyEvent]:
+    """Join consecutive deltas into one event."""
+    joined: list[ReplyEvent] = []
+    for kind, data in events:
+        if kind == "delta" and joined and joined[-1][0] == "delta":
+            joined[-1] = ("delta", joined[-1][1] + data)
+        else:
+            joined.append((kind, data))
+    return joined
+
+
+# --- Generations -----------------------------------------------------------------------
 
 
 class _Generation:
     def __init__(self, pk: str, text: str):
         self.pk = pk
         self.text = text
-        self.sinks: list[Sink] = []
+        self.inboxes: list[_Inbox] = []
         self.task: asyncio.Task | None = None
         self.future: concurrent.futures.Future | None = None
         self.stop_requested = False
+        self.publisher = relay.Publisher(pk) if relay.enabled() else None
         # Identifies this generation's lease, so a finishing one never drops the next one's.
         self.lease = uuid.uuid4().hex
 
 
 _live: dict[str, _Generation] = {}
 _live_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """The process's generation loop, started on first use."""
-    global _loop
-    with _loop_lock:
-        if _loop is None or _loop.is_closed():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="chat-generations", daemon=True).start()
-            _loop = loop
-        return _loop
 
 
 def is_live(pk) -> bool:
@@ -85,6 +162,10 @@ def is_live(pk) -> bool:
 
 def _lease_key(pk) -> str:
     return f"chat:generating:{pk}"
+
+
+def _stop_key(pk) -> str:
+    return f"chat:stop:{pk}"
 
 
 def _lease_seconds() -> int:
@@ -99,20 +180,22 @@ def generation_start(*, chat: ChatHistory, conversation: Conversation, provider:
             raise RuntimeError(f"Chat {generation.pk} is already generating.")
         _live[generation.pk] = generation
     cache.set(_lease_key(generation.pk), generation.lease, timeout=_lease_seconds())
-    # A fresh context: the caller's (a request's, perhaps inside sync_to_async)
-    # must not leak its executors and deadlock guards into the generation.
-    generation.future = contextvars.Context().run(
-        asyncio.run_coroutine_threadsafe, _generate(generation, conversation, provider), _event_loop()
-    )
+    cache.delete(_stop_key(generation.pk))
+    generation.future = run_on_process_loop(_generate(generation, conversation, provider))
 
 
 def generation_stop(pk, *, wait: float = 10.0) -> bool:
-    """Cancel a generation running in this process and wait for its final write."""
+    """Stop a reply: here at once if this process writes it, else through the cache and the record.
+
+    Returns whether this process was writing it.
+    """
     with _live_lock:
         generation = _live.get(str(pk))
     if generation is None:
+        cache.set(_stop_key(pk), True, timeout=_lease_seconds())
+        ChatHistory.objects.filter(pk=pk).settle(Outcome.stopped())
         return False
-    _event_loop().call_soon_threadsafe(_cancel, generation)
+    process_loop().call_soon_threadsafe(_cancel, generation)
     try:
         generation.future.result(timeout=wait)
     except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError):
@@ -135,14 +218,17 @@ def _cancel(generation: _Generation) -> None:
 
 def _publish(generation: _Generation, event: ReplyEvent) -> None:
     with _live_lock:
+        offset = len(generation.text)
         if event[0] == "delta":
             generation.text += event[1]
-        sinks = list(generation.sinks)
-    for sink in sinks:
+        inboxes = list(generation.inboxes)
+    for inbox in inboxes:
         try:
-            sink(event)
-        except RuntimeError:  # the follower's event loop has gone
-            _unsubscribe(generation.pk, sink)
+            inbox.push(event)
+        except RuntimeError:  # the viewer's event loop has gone
+            _unsubscribe(generation.pk, inbox)
+    if generation.publisher is not None:
+        generation.publisher.send(event, offset=offset)
 
 
 async def _generate(generation: _Generation, conversation: Conversation, provider: Provider) -> None:
@@ -157,51 +243,38 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
                 _publish(generation, ("delta", event.text))
             else:
                 usage = event
-        outcome = {
-            "status": Status.COMPLETE,
-            "error": "",
-            "error_kind": "",
-            "prompt_tokens": usage.prompt_tokens,
-            "response_tokens": usage.response_tokens,
-        }
+        outcome = Outcome.complete()
     except asyncio.CancelledError:
-        outcome = {"status": Status.INTERRUPTED, "error": STOPPED_MESSAGE, "error_kind": ErrorKind.STOPPED}
+        outcome = Outcome.stopped()
     except ProviderError as error:
-        keep = error.interrupts and generation.text
-        outcome = {
-            "status": Status.INTERRUPTED if keep else Status.FAILED,
-            "error": str(error),
-            "error_kind": error.kind,
-        }
+        outcome = Outcome.provider_failed(
+            message=str(error), kind=error.kind, interrupts=error.interrupts, kept_text=bool(generation.text)
+        )
     except Exception:
         logger.exception("Generating the reply to chat %s failed", generation.pk)
-        outcome = {
-            "status": Status.FAILED,
-            "error": "Something went wrong while writing this reply. Retry in a moment.",
-            "error_kind": ErrorKind.UNAVAILABLE,
-        }
+        outcome = Outcome.crashed()
     finally:
         writer.cancel()
+    tokens = {"prompt_tokens": usage.prompt_tokens, "response_tokens": usage.response_tokens}
     # Leave the registry before the final write: once the record says it is
-    # finished, a retry may start a new generation for it at once. Followers
+    # finished, a retry may start a new generation for it at once. Viewers
     # arriving in between read the record instead.
     with _live_lock:
         _live.pop(generation.pk, None)
     try:
-        finished = await ChatHistory.objects.filter(pk=generation.pk, status=Status.PENDING).aupdate(
-            response=generation.text, updated_at=timezone.now(), **outcome
-        )
-        if not finished:
+        records = ChatHistory.objects.filter(pk=generation.pk)
+        extra = tokens if outcome.status == Status.COMPLETE else {}
+        if not await records.asettle(outcome, response=generation.text, **extra):
             # Settled elsewhere (a stop from another worker): keep its status, save the text.
-            await ChatHistory.objects.filter(pk=generation.pk).aupdate(
-                response=generation.text, updated_at=timezone.now()
-            )
+            await records.aupdate(response=generation.text, updated_at=timezone.now())
         if await cache.aget(_lease_key(generation.pk)) == generation.lease:
             await cache.adelete(_lease_key(generation.pk))
     except Exception:
         logger.exception("Saving the reply to chat %s failed", generation.pk)
     finally:
-        _publish(generation, ("done", outcome["status"]))
+        _publish(generation, ("done", outcome.status))
+        if generation.publisher is not None:
+            await generation.publisher.close()
     await sync_to_async(close_old_connections)()
 
 
@@ -209,18 +282,19 @@ async def _write_periodically(generation: _Generation) -> None:
     """Keep the record up to date, and notice a stop or a delete from elsewhere."""
     interval = settings.CHAT_FLUSH_INTERVAL
     heartbeat = settings.CHAT_HEARTBEAT_INTERVAL
+    records = ChatHistory.objects.filter(pk=generation.pk)
     written, written_at = generation.text, time.monotonic()
     leased_at = written_at
     while True:
         await asyncio.sleep(interval)
         text = generation.text
         if text == written and time.monotonic() - written_at < heartbeat:
+            if await cache.aget(_stop_key(generation.pk)):
+                generation.task.cancel()
+                return
             continue
-        rows = await ChatHistory.objects.filter(pk=generation.pk, status=Status.PENDING).aupdate(
-            response=text, updated_at=timezone.now()
-        )
-        if rows == 0:
-            generation.task.cancel()
+        if not await records.aprogress_save(text):
+            generation.task.cancel()  # stopped or deleted elsewhere
             return
         if time.monotonic() - leased_at >= heartbeat:
             await cache.aset(_lease_key(generation.pk), generation.lease, timeout=_lease_seconds())
@@ -228,134 +302,138 @@ async def _write_periodically(generation: _Generation) -> None:
         written, written_at = text, time.monotonic()
 
 
-# --- Following a reply -----------------------------------------------------------
+# --- Watching a reply ----------------------------------------------------------------
 
 
-def _subscribe(pk: str, sink: Sink) -> str | None:
-    """The reply so far, with ``sink`` receiving what follows; None if not live here."""
+def _subscribe(pk: str, inbox: _Inbox) -> str | None:
+    """The reply so far, with ``inbox`` receiving what follows; None if not live here."""
     with _live_lock:
         generation = _live.get(pk)
         if generation is None:
             return None
-        generation.sinks.append(sink)
+        generation.inboxes.append(inbox)
         return generation.text
 
 
-def _unsubscribe(pk: str, sink: Sink) -> None:
+def _unsubscribe(pk: str, inbox: _Inbox) -> None:
     with _live_lock:
         generation = _live.get(pk)
-        if generation is not None and sink in generation.sinks:
-            generation.sinks.remove(sink)
+        if generation is not None and inbox in generation.inboxes:
+            generation.inboxes.remove(inbox)
 
 
-async def follow(pk) -> AsyncIterator[ReplyEvent]:
-    """The reply so far, then live deltas, then ``done`` (for async servers)."""
+async def reply_events(pk) -> AsyncIterator[ReplyEvent]:
+    """The reply so far, then its new text as it arrives, then ``done``.
+
+    From the generation itself when this process writes the reply; from the
+    relay (Redis) when another worker does; else by reading the record again.
+    """
     pk = str(pk)
-    loop = asyncio.get_running_loop()
-    events: asyncio.Queue = asyncio.Queue()
-    sink = lambda event: loop.call_soon_threadsafe(events.put_nowait, event)  # noqa: E731
-    snapshot = _subscribe(pk, sink)
+    inbox = _Inbox()
+    snapshot = _subscribe(pk, inbox)
     if snapshot is None:
-        async for event in _follow_record(pk):
+        source = _relayed_events(pk) if relay.enabled() else _polled_events(pk)
+        async for event in source:
             yield event
         return
     keepalive = settings.CHAT_KEEPALIVE_INTERVAL
     try:
         yield ("snapshot", snapshot)
         while True:
-            try:
-                event = await asyncio.wait_for(events.get(), keepalive)
-            except TimeoutError:
+            events = await inbox.take(keepalive)
+            if not events:
                 if not is_live(pk):  # ended without telling us: the record knows
-                    async for event in _follow_record(pk):
+                    async for event in _polled_events(pk):
                         yield event
                     return
                 yield ("ping", "")
-                continue
-            yield event
-            if event[0] == "done":
-                return
-    finally:
-        _unsubscribe(pk, sink)
-
-
-def follow_sync(pk) -> Iterator[ReplyEvent]:
-    """``follow`` for WSGI servers, which need a plain iterator to stream."""
-    pk = str(pk)
-    events: queue.Queue = queue.Queue()
-    snapshot = _subscribe(pk, events.put)
-    if snapshot is None:
-        yield from _follow_record_sync(pk)
-        return
-    keepalive = settings.CHAT_KEEPALIVE_INTERVAL
-    try:
-        yield ("snapshot", snapshot)
-        while True:
-            try:
-                event = events.get(timeout=keepalive)
-            except queue.Empty:
-                if not is_live(pk):
-                    yield from _follow_record_sync(pk)
+            for event in events:
+                yield event
+                if event[0] == "done":
                     return
-                yield ("ping", "")
-                continue
-            yield event
-            if event[0] == "done":
-                return
     finally:
-        _unsubscribe(pk, events.put)
+        _unsubscribe(pk, inbox)
 
 
-class _RecordFollower:
+class _RecordReader:
     """Turns successive reads of a record into reply events."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent: str | None = None
 
-    def events(self, chat: ChatHistory | None) -> list[ReplyEvent]:
+    async def read(self, pk: str) -> list[ReplyEvent]:
+        chat = await ChatHistory.objects.filter(pk=pk).afirst()
         if chat is None:
             return [("done", "deleted")]
-        events = []
-        if self.sent is None or not chat.response.startswith(self.sent):
-            events.append(("snapshot", chat.response))
-        elif len(chat.response) > len(self.sent):
-            events.append(("delta", chat.response[len(self.sent) :]))
-        self.sent = chat.response
+        await sync_to_async(lost_settle)([chat])
+        events = self.text_events(chat.response)
         if chat.status != Status.PENDING:
             events.append(("done", chat.status))
         return events
 
+    def text_events(self, text: str) -> list[ReplyEvent]:
+        events: list[ReplyEvent] = []
+        if self.sent is None or not text.startswith(self.sent):
+            events.append(("snapshot", text))
+        elif len(text) > len(self.sent):
+            events.append(("delta", text[len(self.sent) :]))
+        self.sent = text
+        return events
 
-def _poll_interval() -> float:
-    return settings.CHAT_POLL_INTERVAL
 
-
-async def _follow_record(pk: str) -> AsyncIterator[ReplyEvent]:
-    follower = _RecordFollower()
+async def _polled_events(pk: str) -> AsyncIterator[ReplyEvent]:
+    reader = _RecordReader()
     while True:
-        chat = await ChatHistory.objects.filter(pk=pk).afirst()
-        if chat is not None and is_orphaned(chat):
-            await ChatHistory.objects.filter(pk=pk, status=Status.PENDING).aupdate(**_lost_fields())
-            chat = await ChatHistory.objects.filter(pk=pk).afirst()
-        for event in follower.events(chat):
+        for event in await reader.read(pk):
             yield event
             if event[0] == "done":
                 return
-        await asyncio.sleep(_poll_interval())
+        await asyncio.sleep(settings.CHAT_POLL_INTERVAL)
 
 
-def _follow_record_sync(pk: str) -> Iterator[ReplyEvent]:
-    follower = _RecordFollower()
-    while True:
-        chat = ChatHistory.objects.filter(pk=pk).first()
-        if chat is not None and is_orphaned(chat):
-            ChatHistory.objects.filter(pk=pk, status=Status.PENDING).update(**_lost_fields())
-            chat = ChatHistory.objects.filter(pk=pk).first()
-        for event in follower.events(chat):
+async def _relayed_events(pk: str) -> AsyncIterator[ReplyEvent]:
+    """Live deltas from the worker writing the reply, joined onto what the record holds."""
+    reader = _RecordReader()
+    async with relay.Subscription(pk) as subscription:
+        # Subscribed first, then read: nothing published from here on is missed.
+        for event in await reader.read(pk):
             yield event
             if event[0] == "done":
                 return
-        time.sleep(_poll_interval())
+        keepalive = settings.CHAT_KEEPALIVE_INTERVAL
+        while True:
+            message = await subscription.next(timeout=keepalive)
+            if message is None:  # quiet: the writer may have died
+                events = await reader.read(pk)
+                for event in events or [("ping", "")]:
+                    yield event
+                    if event[0] == "done":
+                        return
+                continue
+            if message.done:
+                for event in await reader.read(pk):
+                    yield event
+                    if event[0] == "done":
+                        return
+                yield ("done", message.status)
+                return
+            sent = reader.sent or ""
+            end = message.offset + len(message.text)
+            while message.offset > len(sent):
+                # Text sent before we subscribed is not in the record yet: it will be within a flush.
+                await asyncio.sleep(settings.CHAT_FLUSH_INTERVAL / 2)
+                for event in await reader.read(pk):
+                    yield event
+                    if event[0] == "done":
+                        return
+                sent = reader.sent or ""
+            if end > len(sent):
+                delta = message.text[len(sent) - message.offset :]
+                reader.sent = sent + delta
+                yield ("delta", delta)
+
+
+# --- Replies whose generation is gone ----------------------------------------------
 
 
 def is_orphaned(chat: ChatHistory) -> bool:
@@ -368,20 +446,14 @@ def is_orphaned(chat: ChatHistory) -> bool:
     return cache.get(_lease_key(chat.pk)) is None
 
 
-def _lost_fields() -> dict:
-    return {
-        "status": Status.INTERRUPTED,
-        "error": LOST_MESSAGE,
-        "error_kind": ErrorKind.LOST,
-        "updated_at": timezone.now(),
-    }
-
-
-def orphans_settle(chats: list[ChatHistory]) -> None:
-    """Mark pending replies that lost their generation as interrupted, in place."""
+def lost_settle(chats: list[ChatHistory]) -> bool:
+    """Settle pending replies that lost their generation as lost, in place; whether any was."""
+    settled = False
     for chat in chats:
         if is_orphaned(chat):
-            fields = _lost_fields()
-            if ChatHistory.objects.filter(pk=chat.pk, status=Status.PENDING).update(**fields):
-                for name, value in fields.items():
+            outcome = Outcome.lost()
+            if ChatHistory.objects.filter(pk=chat.pk).settle(outcome):
+                for name, value in outcome.fields().items():
                     setattr(chat, name, value)
+                settled = True
+    return settled

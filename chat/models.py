@@ -1,4 +1,5 @@
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,6 +32,34 @@ class ChatHistoryQuerySet(models.QuerySet):
 
     def matching(self, text: str) -> "ChatHistoryQuerySet":
         return self.filter(models.Q(message__icontains=text) | models.Q(response__icontains=text))
+
+    # Every move of a reply between statuses is one of these; each moves only
+    # from the states it allows, so two workers can never both win.
+
+    def progress_save(self, text: str) -> int:
+        """Write the growing text of pending replies; 0 when none is pending any more."""
+        return self.pending().update(response=text, updated_at=timezone.now())
+
+    async def aprogress_save(self, text: str) -> int:
+        return await self.pending().aupdate(response=text, updated_at=timezone.now())
+
+    def settle(self, outcome: "Outcome", **fields) -> int:
+        """Finish pending replies with ``outcome`` (and ``fields`` such as the text)."""
+        return self.pending().update(**outcome.fields(), **fields)
+
+    async def asettle(self, outcome: "Outcome", **fields) -> int:
+        return await self.pending().aupdate(**outcome.fields(), **fields)
+
+    def reopen(self, *, allowed: tuple[str, ...], response: str, model_name: str) -> int:
+        """Move replies back to pending for a retry or continue, from ``allowed`` states only."""
+        return self.filter(status__in=allowed).update(
+            status=ChatHistory.Status.PENDING,
+            response=response,
+            error="",
+            error_kind="",
+            model_name=model_name,
+            updated_at=timezone.now(),
+        )
 
 
 class ChatHistory(models.Model):
@@ -155,3 +184,45 @@ def _js_datetime(moment: datetime.datetime | None) -> str | None:
         return None
     moment = moment.astimezone(datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a reply ended: its status, and for users the kind and words of any trouble."""
+
+    status: str
+    error: str = ""
+    error_kind: str = ""
+
+    def fields(self) -> dict:
+        return {"status": self.status, "error": self.error, "error_kind": self.error_kind, "updated_at": timezone.now()}
+
+    @classmethod
+    def complete(cls) -> "Outcome":
+        return cls(ChatHistory.Status.COMPLETE)
+
+    @classmethod
+    def stopped(cls) -> "Outcome":
+        return cls(ChatHistory.Status.INTERRUPTED, "You stopped this reply.", ChatHistory.ErrorKind.STOPPED)
+
+    @classmethod
+    def lost(cls) -> "Outcome":
+        return cls(
+            ChatHistory.Status.INTERRUPTED,
+            "The server restarted before this reply was finished. Continue to pick it up.",
+            ChatHistory.ErrorKind.LOST,
+        )
+
+    @classmethod
+    def crashed(cls) -> "Outcome":
+        return cls(
+            ChatHistory.Status.FAILED,
+            "Something went wrong while writing this reply. Retry in a moment.",
+            ChatHistory.ErrorKind.UNAVAILABLE,
+        )
+
+    @classmethod
+    def provider_failed(cls, *, message: str, kind: str, interrupts: bool, kept_text: bool) -> "Outcome":
+        """A model's failure: text already written is kept as interrupted where the failure allows."""
+        status = ChatHistory.Status.INTERRUPTED if interrupts and kept_text else ChatHistory.Status.FAILED
+        return cls(status, message, kind)

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from catalyst.ratelimit import RateLimited, allowance_take
 from chat import generation
@@ -104,33 +103,18 @@ def chat_continue(*, chat: ChatHistory) -> ChatHistory:
 
 
 def _restart(chat: ChatHistory, *, response: str, allowed: tuple[str, ...]) -> None:
-    fields = {
-        "status": Status.PENDING,
-        "response": response,
-        "error": "",
-        "error_kind": "",
-        "model_name": get_provider().model_name,
-        "updated_at": timezone.now(),
-    }
     # Only one request may move a reply back to pending, and only from a state
     # that allows it now (it may have finished since it was loaded).
-    claimed = ChatHistory.objects.filter(pk=chat.pk, status__in=allowed).update(**fields)
-    if not claimed:
+    model_name = get_provider().model_name
+    if not ChatHistory.objects.filter(pk=chat.pk).reopen(allowed=allowed, response=response, model_name=model_name):
         raise ChatRejected("This reply is already being written or has finished.", status=409)
-    for name, value in fields.items():
-        setattr(chat, name, value)
+    chat.refresh_from_db()
 
 
 def chat_stop(*, chat: ChatHistory) -> ChatHistory:
     """Stop a reply being written, keeping what arrived as interrupted."""
-    if chat.status == Status.PENDING and not generation.generation_stop(chat.pk):
-        # Written by another process: mark it here; that process notices and stops.
-        ChatHistory.objects.filter(pk=chat.pk, status=Status.PENDING).update(
-            status=Status.INTERRUPTED,
-            error=generation.STOPPED_MESSAGE,
-            error_kind=ChatHistory.ErrorKind.STOPPED,
-            updated_at=timezone.now(),
-        )
+    if chat.status == Status.PENDING:
+        generation.generation_stop(chat.pk)
     chat.refresh_from_db()
     return chat
 

@@ -2,8 +2,7 @@
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -18,9 +17,10 @@ from django_htmx.middleware import HtmxDetails
 from catalyst.params import key_param, moment_param
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
-from chat.generation import follow, follow_sync, orphans_settle
+from chat.generation import lost_settle, reply_events
 from chat.models import ChatHistory
 from chat.providers import get_provider
+from chat.streaming import KEEPALIVE, event_stream_response, sse_event
 from projects.models import Project
 
 
@@ -77,7 +77,7 @@ def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResp
         page = list(older.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
         has_earlier = len(page) > PAGE_SIZE
         chats = page[:PAGE_SIZE][::-1]
-    orphans_settle(chats)
+    lost_settle(chats)
     provider = get_provider()
     context = {
         "project": project,
@@ -203,56 +203,26 @@ def export(request: HttpRequest) -> HttpResponse:
 # --- The reply as an event stream ---------------------------------------------------
 
 
-def sse_event(event: str, data: str) -> str:
-    """One server-sent event; multi-line data becomes several ``data:`` lines."""
-    lines = data.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return f"event: {event}\n" + "".join(f"data: {line}\n" for line in lines) + "\n"
+@require_GET
+async def stream(request: HttpRequest, pk: str) -> HttpResponse:
+    """The reply so far, its new text as it arrives, then the finished reply."""
+    user = await request.auser()
+    chat = await aget_or_404(ChatHistory.objects.owned_by(user), pk)
+    return event_stream_response(request, _page_chunks(request, chat.pk))
 
 
-def event_stream_response(content) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(content, content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
-def _page_event(event: tuple[str, str]) -> str:
-    kind, data = event
-    if kind == "ping":
-        return ": keep-alive\n\n"
-    return sse_event(kind, escape(data))
+async def _page_chunks(request: HttpRequest, pk):
+    """The page's encoding of a reply: its text as it arrives, then the rendered reply."""
+    yield "retry: 2000\n\n"
+    async for kind, data in reply_events(pk):
+        if kind == "done":
+            chat = await ChatHistory.objects.filter(pk=pk).afirst()
+            yield sse_event("done", await sync_to_async(_final_reply_html)(request, chat))
+            return
+        yield KEEPALIVE if kind == "ping" else sse_event(kind, escape(data))
 
 
 def _final_reply_html(request: HttpRequest, chat: ChatHistory | None) -> str:
     if chat is None:
         return ""
     return render_to_string("chat/chat.html#reply", {"chat": chat}, request=request)
-
-
-@require_GET
-async def stream(request: HttpRequest, pk: str) -> HttpResponse:
-    """The reply so far, its new text as it arrives, then the finished reply."""
-    user = await request.auser()
-    chat = await aget_or_404(ChatHistory.objects.owned_by(user), pk)
-    if isinstance(request, ASGIRequest):
-        return event_stream_response(_page_events(request, chat.pk))
-    return event_stream_response(_page_events_sync(request, chat.pk))
-
-
-async def _page_events(request: HttpRequest, pk):
-    yield "retry: 2000\n\n"
-    async for event in follow(pk):
-        if event[0] == "done":
-            chat = await ChatHistory.objects.filter(pk=pk).afirst()
-            yield sse_event("done", await sync_to_async(_final_reply_html)(request, chat))
-            return
-        yield _page_event(event)
-
-
-def _page_events_sync(request: HttpRequest, pk):
-    yield "retry: 2000\n\n"
-    for event in follow_sync(pk):
-        if event[0] == "done":
-            yield sse_event("done", _final_reply_html(request, ChatHistory.objects.filter(pk=pk).first()))
-            return
-        yield _page_event(event)

@@ -10,13 +10,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat import generation, services
-from chat.generation import follow_sync
 from chat.models import ChatHistory
 from chat.tests.helpers import wait_for, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def follow_sync(pk):
+    """Watch a reply from synchronous code, as a WSGI response does."""
+    return generation.iterate_on_process_loop(generation.reply_events(pk))
+
 
 Status = ChatHistory.Status
 
