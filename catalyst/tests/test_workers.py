@@ -6,7 +6,6 @@ connection each, so both workers take a share.
 """
 
 import httpx
-import pytest
 
 from tests.live_site import live_site
 
