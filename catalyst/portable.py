@@ -492,6 +492,8 @@ def site_import(
     again.
     """
     summary = file_check(path)
+    if "users" not in connections[using].introspection.table_names():
+        raise ImportRefused("The database has no tables yet: run `manage.py migrate` first")
     existing = site_counts(using)
     not_empty = any(existing.values())
     if not_empty and not force:

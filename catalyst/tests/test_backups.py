@@ -15,6 +15,7 @@ from catalyst import backups, portable
 from projects.models import Project
 from tests import sites
 from tests.factories import UserFactory
+from tests.mongo_server import DATABASE_NAME, mongo_server, secantus_command
 
 
 @pytest.fixture(autouse=True)
@@ -134,45 +135,97 @@ def test_a_mongodb_site_refuses_an_sqlite_copy(backup_dir, tmp_path):
         restore(copy, "--noinput")
 
 
-@pytest.mark.skipif(settings.USING_MONGODB, reason="SQLite's online backup; it starts its own SQLite sites")
-def test_a_backup_taken_while_chats_are_written_restores_to_a_working_site(tmp_path):
-    live_file = tmp_path / "live.db"
-    live = f"sqlite:///{live_file}"
-    sites.run("migrate", "--noinput", database_url=live)
-    sites.run("sites", "seed", database_url=live)
-    stop = tmp_path / "stop"
-    line, environment = sites.command("sites", "write-chats", str(stop), database_url=live)
-    writer = subprocess.Popen(line, cwd=sites.PROJECT_DIR, env=environment, stdout=subprocess.PIPE, text=True)
-    try:
-        _wait_for_chats(live_file, more_than=4 + 50)
-        sites.run("backup", "--dir", str(tmp_path / "backups"), database_url=live)
-        assert writer.poll() is None, "the writer kept going through the backup"
-        _wait_for_chats(live_file, more_than=_chats(live_file) + 50)
-    finally:
-        stop.touch()
-        written = int(writer.communicate(timeout=60)[0])
-    (taken,) = backups.backups_list(tmp_path / "backups")
+class SqliteSites:
+    """Fresh SQLite sites, each a file."""
 
-    restored_file = tmp_path / "restored.db"
-    restored = f"sqlite:///{restored_file}"
-    sites.run("restore", "--noinput", str(taken), database_url=restored)
+    def __init__(self, directory):
+        self.directory = directory
 
-    # A snapshot from the middle of the writing: some of the new chats, not all.
-    assert 4 + 50 < _chats(restored_file) < 4 + written == _chats(live_file)
-    assert sqlite3.connect(restored_file).execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    sites.run("migrate", "--check", database_url=restored)
-    seen = json.loads(sites.run("sites", "visit", database_url=restored))
-    assert seen["owner@example.com"] == {"page": 200, "api": 200, "chats": min(1000, _chats(restored_file) - 3)}
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def url(self, name: str) -> str:
+        return f"sqlite:///{self.directory / name}.db"
+
+    def chats(self, url: str) -> int:
+        path = url.removeprefix("sqlite:///")
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as reader:
+            return reader.execute("SELECT count(*) FROM chathistories").fetchone()[0]
+
+
+class MongoSites:
+    """Fresh databases on one throwaway MongoDB server."""
+
+    def __init__(self, directory):
+        self.server = mongo_server()
+
+    def __enter__(self):
+        self.base = self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.server.__exit__(*exc)
+
+    def url(self, name: str) -> str:
+        return self.base.replace(f"/{DATABASE_NAME}?", f"/{name}?")
+
+    def chats(self, url: str) -> int:
+        import pymongo
+
+        with pymongo.MongoClient(url) as client:
+            return client.get_default_database()["chathistories"].count_documents({})
+
+
+@pytest.mark.skipif(settings.USING_MONGODB, reason="starts its own sites of each store; runs in the SQLite pass")
+@pytest.mark.parametrize(
+    "store",
+    [
+        pytest.param(SqliteSites, id="sqlite"),
+        pytest.param(
+            MongoSites,
+            id="mongodb",
+            marks=pytest.mark.skipif(secantus_command() is None, reason="secantusd-py is not installed"),
+        ),
+    ],
+)
+def test_a_backup_taken_while_chats_are_written_restores_to_a_working_site(tmp_path, store):
+    with store(tmp_path) as stores:
+        live = stores.url("live")
+        sites.run("migrate", "--noinput", database_url=live)
+        sites.run("sites", "seed", database_url=live)
+        stop = tmp_path / "stop"
+        line, environment = sites.command("sites", "write-chats", str(stop), database_url=live)
+        writer = subprocess.Popen(line, cwd=sites.PROJECT_DIR, env=environment, stdout=subprocess.PIPE, text=True)
+        try:
+            _wait_for(lambda: stores.chats(live) > 4 + 50)
+            sites.run("backup", "--dir", str(tmp_path / "backups"), database_url=live)
+            assert writer.poll() is None, "the writer kept going through the backup"
+            after_backup = stores.chats(live)
+            _wait_for(lambda: stores.chats(live) > after_backup + 50)
+        finally:
+            stop.touch()
+            written = int(writer.communicate(timeout=60)[0])
+        (taken,) = backups.backups_list(tmp_path / "backups")
+
+        restored = stores.url("restored")
+        if store is MongoSites:
+            sites.run("migrate", "--noinput", database_url=restored)
+        sites.run("restore", "--noinput", str(taken), database_url=restored)
+
+        # A snapshot from the middle of the writing: some of the new chats, not all.
+        in_backup = stores.chats(restored)
+        assert 4 + 50 < in_backup < 4 + written == stores.chats(live)
+        sites.run("migrate", "--check", database_url=restored)
+        seen = json.loads(sites.run("sites", "visit", database_url=restored))
+    assert seen["owner@example.com"] == {"page": 200, "api": 200, "chats": min(1000, in_backup - 3)}
     assert seen["staff@example.com"] == {"page": 200, "api": 200, "chats": 0}
 
 
-def _chats(database) -> int:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as reader:
-        return reader.execute("SELECT count(*) FROM chathistories").fetchone()[0]
-
-
-def _wait_for_chats(database, *, more_than: int) -> None:
+def _wait_for(condition) -> None:
     deadline = time.monotonic() + 60
-    while _chats(database) <= more_than:
+    while not condition():
         assert time.monotonic() < deadline, "the writer wrote too slowly"
         time.sleep(0.05)
