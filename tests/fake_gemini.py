@@ -87,6 +87,8 @@ class ReceivedRequest:
     method: str
     body: dict
     headers: dict
+    #: The client's (host, port): one connection carries every request it sends.
+    peer: tuple
 
     @property
     def system_instruction(self) -> str:
@@ -110,6 +112,8 @@ class FakeGemini:
         self.client_disconnected = threading.Event()
         #: Set when the server has sent the last chunk of a reply.
         self.finished = threading.Event()
+        #: How many client connections have ended.
+        self.connections_closed = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -143,6 +147,10 @@ class FakeGemini:
         with self._lock:
             self.requests.append(request)
 
+    def _connection_closed(self) -> None:
+        with self._lock:
+            self.connections_closed += 1
+
 
 _PATH = re.compile(r"^/(?P<version>v1\w*)/models/(?P<model>[^:/]+):(?P<method>streamGenerateContent|generateContent)")
 
@@ -153,6 +161,10 @@ def _handler_for(fake: FakeGemini):
 
         def log_message(self, format, *args):  # keep test output quiet
             pass
+
+        def finish(self):
+            super().finish()
+            fake._connection_closed()
 
         def do_POST(self):
             match = _PATH.match(self.path)
@@ -169,6 +181,7 @@ def _handler_for(fake: FakeGemini):
                     method=match["method"],
                     body=body,
                     headers={k.lower(): v for k, v in self.headers.items()},
+                    peer=self.client_address,
                 )
             )
             script = fake._next_script()

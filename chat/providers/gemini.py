@@ -327,7 +327,7 @@ class ClientPool:
                     shared.retired = True
             idle = [shared for shared in self._shared if shared.loop is loop and not shared.users]
             self._shared = [shared for shared in self._shared if shared.loop is not loop]
-            closing = [task for task in self._closing if task.get_loop() is loop]
+            closing = [task for task in list(self._closing) if task.get_loop() is loop]
         for shared in idle:
             await _client_close(shared)
         await asyncio.gather(*closing)

@@ -1,5 +1,8 @@
+import asyncio
 import datetime
+import ssl
 import threading
+import time
 
 import pytest
 
@@ -21,7 +24,8 @@ from chat.providers import (
 )
 from chat.providers.gemini import GeminiProvider, client_pool
 from chat.providers.offline import OfflineProvider, offline_answer
-from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
+from chat.tests.helpers import wait_for
+from tests.fake_gemini import Failure, FakeGemini, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
 TODAY = datetime.date(2026, 3, 10)
 
@@ -190,7 +194,63 @@ def test_auto_provider_is_gemini_only_with_a_key(settings):
     assert get_provider().label == "Offline assistant"
 
 
-# --- The offline assistant ----------------------------------------------------------
+def test_every_provider_the_settings_name_builds_from_them(settings):
+    for name in settings.AI_PROVIDERS:
+        settings.AI_PROVIDER = name
+        assert get_provider().name == name
+
+
+async def test_replies_on_one_loop_share_one_client_and_its_connection(fake_gemini):
+    await collect(gemini(fake_gemini), conversation())
+    await collect(gemini(fake_gemini), conversation())
+
+    first, second = fake_gemini.requests
+    assert first.peer == second.peer
+    assert fake_gemini.connections_closed == 0
+
+
+async def test_a_changed_base_url_closes_the_old_client_at_once_and_builds_a_new_one(fake_gemini, settings):
+    await collect(get_provider(), conversation())
+    other = FakeGemini().start()
+    try:
+        settings.GEMINI_BASE_URL = other.url
+        await _eventually(lambda: fake_gemini.connections_closed == 1)
+        await collect(get_provider(), conversation())
+
+        assert len(fake_gemini.requests) == 1 and len(other.requests) == 1
+    finally:
+        other.stop()
+
+
+def test_a_settings_change_closes_the_client_of_a_loop_in_another_thread(fake_gemini, settings):
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(collect(get_provider(), conversation()), loop).result(timeout=10)
+        settings.GEMINI_BASE_URL = "http://127.0.0.1:9"
+        wait_for(lambda: fake_gemini.connections_closed == 1)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()
+
+
+async def test_a_plain_http_endpoint_loads_no_certificates(fake_gemini, monkeypatch):
+    loaded = []
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", lambda *args, **kwargs: loaded.append(args))
+
+    await collect(gemini(fake_gemini), conversation())
+
+    assert loaded == []
+
+
+async def _eventually(predicate, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.01)
+
 
 PROJECT = ProjectFacts(
     name="Launch",
