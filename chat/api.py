@@ -33,6 +33,7 @@ ChatStatus = Literal["pending", "complete", "interrupted", "failed"]
 MessageText = Text(ChatHistory.MESSAGE_MAX_LENGTH, blank=False)
 ReplyText = Text(ChatHistory.RESPONSE_MAX_LENGTH)
 
+HISTORY_LIMIT_DEFAULT = 50
 HISTORY_LIMIT_MAX = 1000
 
 # How a failed reply answers a caller that waited for JSON.
@@ -73,8 +74,12 @@ class ChatResponse(Schema):
 
 
 class ChatListResponse(Schema):
+    """One page of a chat, oldest first; ``nextBefore`` asks for the page before it."""
+
     success: Literal[True]
     data: list[ChatOut]
+    hasMore: bool = Field(description="Whether older records exist before this page.")
+    nextBefore: str | None = Field(description="Pass as ``before`` for the previous page; null when none.")
 
 
 class ClearedResponse(Schema):
@@ -147,20 +152,31 @@ def history(
     user_id: str,
     chatType: ChatType = "project-planning",  # noqa: N803 - the prototype's name
     projectId: str | None = None,  # noqa: N803
-    limit: int | None = Query(
-        None,
-        description=f"The newest this many (below 0 reads as 0, above {HISTORY_LIMIT_MAX} as {HISTORY_LIMIT_MAX}).",
+    limit: int = Query(
+        HISTORY_LIMIT_DEFAULT,
+        description=f"How many records per page, newest first from ``before`` "
+        f"(default {HISTORY_LIMIT_DEFAULT}; below 0 reads as 0, above {HISTORY_LIMIT_MAX} as {HISTORY_LIMIT_MAX}).",
     ),
+    before: str | None = Query(None, description="A record's ``_id``: the page of records older than it."),
 ):
-    """A user's chat of one type, oldest first (the newest ``limit`` when given)."""
+    """A user's chat of one type, a page at a time: the newest ``limit`` records, oldest first."""
     user = _own_user(request, user_id, read=True)
     project = _project(user, projectId)
     records = ChatHistory.objects.owned_by(user).in_chat(chat_type=chatType, project=project)
-    if limit is not None:
-        records = records.order_by("-created_at")[: min(max(0, limit), HISTORY_LIMIT_MAX)]
-    chats = sorted(records, key=lambda chat: chat.created_at)
+    if before:
+        cursor = get_or_404(records, before)
+        records = records.before(cursor.created_at, pk=cursor.pk)
+    size = min(max(0, limit), HISTORY_LIMIT_MAX)
+    page = list(records.order_by("-created_at", "-pk")[: size + 1])
+    has_more = len(page) > size
+    chats = page[:size][::-1]
     lost_settle(chats)
-    return {"success": True, "data": [chat.as_document() for chat in chats]}
+    return {
+        "success": True,
+        "data": [chat.as_document() for chat in chats],
+        "hasMore": has_more,
+        "nextBefore": str(chats[0].pk) if has_more and chats else None,
+    }
 
 
 @router.post("/save", response={201: ChatResponse, **errors(400, 401, 403, 404, 413, 422, 429)}, by_alias=True)

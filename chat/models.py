@@ -127,7 +127,10 @@ class ChatHistory(models.Model):
         ordering = ["created_at"]
         verbose_name = "chat history"
         verbose_name_plural = "chat histories"
-        indexes = [models.Index(fields=["user", "chat_type", "created_at"], name="chat_user_type_created")]
+        # One conversation (user, type, project) read newest first: the page, its count, the history API.
+        indexes = [
+            models.Index(fields=["user", "chat_type", "project", "created_at"], name="chat_conversation_created")
+        ]
 
     def __str__(self) -> str:
         return self.message[:60]

@@ -1,10 +1,12 @@
 """The chat API: the prototype's contract, and sending with streamed replies."""
 
+import datetime
 import json
 import re
 import threading
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import ApiToken
 from chat import services
@@ -57,6 +59,45 @@ def test_history_limit_returns_the_newest_oldest_first(client, user, bearer):
         ChatHistoryFactory(user=user, message=f"M{n}")
     body = client.get(f"/api/chat/history/{user.pk}", {"limit": 2}, headers=bearer).json()
     assert [chat["message"] for chat in body["data"]] == ["M3", "M4"]
+    assert body["hasMore"] is True
+
+
+def test_history_pages_by_default_and_the_cursor_walks_back_through_all(client, user, bearer):
+    moment = timezone.now()
+    # Records sharing a timestamp (imported ones do) are paged by key, none skipped.
+    for n in range(120):
+        ChatHistoryFactory(user=user, message=f"M{n:03d}", created_at=moment - datetime.timedelta(seconds=n // 3))
+    pages, before = [], None
+    while True:
+        params = {"before": before} if before else {}
+        body = client.get(f"/api/chat/history/{user.pk}", params, headers=bearer).json()
+        pages.append([chat["message"] for chat in body["data"]])
+        if not body["hasMore"]:
+            assert body["nextBefore"] is None
+            break
+        before = body["nextBefore"]
+
+    assert [len(page) for page in pages] == [50, 50, 20]
+    seen = [message for page in reversed(pages) for message in page]
+    assert sorted(seen) == sorted(f"M{n:03d}" for n in range(120))
+    assert len(set(seen)) == 120
+
+
+def test_history_reads_one_page_whatever_the_history_size(client, user, bearer, django_assert_max_num_queries):
+    ChatHistoryFactory.create_batch(300, user=user)
+
+    with django_assert_max_num_queries(4):
+        body = client.get(f"/api/chat/history/{user.pk}", headers=bearer).json()
+
+    assert len(body["data"]) == 50
+
+
+def test_history_with_a_cursor_from_another_chat_answers_404(client, user, bearer):
+    other = ChatHistoryFactory(user=UserFactory())
+
+    response = client.get(f"/api/chat/history/{user.pk}", {"before": str(other.pk)}, headers=bearer)
+
+    assert response.status_code == 404
 
 
 def test_history_of_another_user_is_refused(client, user, bearer):
