@@ -226,6 +226,7 @@ GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
 
 # Planning chat (chat/services.py, chat/generation.py); the README explains each.
 CHAT_SEND_LIMIT = env.int("CHAT_SEND_LIMIT", default=20)
+CHAT_MAX_STREAMS = env.int("CHAT_MAX_STREAMS", default=1000)
 CHAT_SEND_WINDOW = env.int("CHAT_SEND_WINDOW", default=60)
 CHAT_SAVE_LIMIT = env.int("CHAT_SAVE_LIMIT", default=30)
 CHAT_SAVE_WINDOW = env.int("CHAT_SAVE_WINDOW", default=60)

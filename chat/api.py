@@ -223,7 +223,7 @@ def clear_history(
 @router.post(
     "/send",
     auth=ASYNC_AUTH,
-    response={200: ReplyResponse, **errors(400, 401, 403, 404, 413), **REPLY_FAILURES},
+    response={200: ReplyResponse, **errors(400, 401, 403, 404, 413, 503), **REPLY_FAILURES},
     by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,
@@ -254,7 +254,7 @@ async def send(request: HttpRequest, payload: SendIn):
 @router.post(
     "/{chat_id}/retry",
     auth=ASYNC_AUTH,
-    response={200: ReplyResponse, **errors(401, 403, 404, 409), **REPLY_FAILURES},
+    response={200: ReplyResponse, **errors(401, 403, 404, 409, 503), **REPLY_FAILURES},
     by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,
@@ -267,7 +267,7 @@ async def retry(request: HttpRequest, chat_id: str):
 @router.post(
     "/{chat_id}/continue",
     auth=ASYNC_AUTH,
-    response={200: ReplyResponse, **errors(401, 403, 404, 409), **REPLY_FAILURES},
+    response={200: ReplyResponse, **errors(401, 403, 404, 409, 503), **REPLY_FAILURES},
     by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,

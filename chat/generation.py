@@ -155,6 +155,11 @@ _live: dict[str, _Generation] = {}
 _live_lock = threading.Lock()
 
 
+def live_count() -> int:
+    """Replies this process is writing now."""
+    return len(_live)
+
+
 def is_live(pk) -> bool:
     with _live_lock:
         return str(pk) in _live

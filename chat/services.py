@@ -23,9 +23,17 @@ class ChatRejected(Exception):
 
 # --- Limits -------------------------------------------------------------------
 
+CAPACITY_RETRY_AFTER = 5
+
 
 def send_allowance_take(*, user) -> None:
-    """Count one send (or retry, or continue) against the user's rate limit."""
+    """Count one send (or retry, or continue) against the user's rate limit and the server's capacity."""
+    if generation.live_count() >= settings.CHAT_MAX_STREAMS:
+        raise ChatRejected(
+            "The assistant is answering as many messages as it can right now. Try again in a few seconds.",
+            status=503,
+            retry_after=CAPACITY_RETRY_AFTER,
+        )
     _allowance_take(
         user=user, kind="sends", doing="sending", limit=settings.CHAT_SEND_LIMIT, window=settings.CHAT_SEND_WINDOW
     )

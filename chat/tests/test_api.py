@@ -403,3 +403,15 @@ def test_stop_through_the_api_keeps_the_partial_reply(client, user, bearer, fake
 
     assert body["success"] is True
     assert (body["data"]["status"], body["data"]["response"]) == ("interrupted", "So far")
+
+
+def test_sends_past_the_server_capacity_answer_503_at_once_and_save_nothing(client, user, bearer, settings):
+    settings.CHAT_MAX_STREAMS = 0
+
+    response = client.post("/api/chat/send", {"message": "Hello"}, content_type="application/json", headers=bearer)
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    assert response.json() == {"success": False, "error": response.json()["error"]}
+    assert "Try again in a few seconds" in response.json()["error"]
+    assert not ChatHistory.objects.exists()
