@@ -1,4 +1,6 @@
 import datetime
+import random
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -127,6 +129,9 @@ class Project(models.Model):
 
 # Concurrent creations in one project each get a distinct place within this many tries.
 POSITION_ATTEMPTS = 20
+# Seconds a losing creation waits, at most, before its next try (doubling per try, up to the cap).
+POSITION_BACKOFF = 0.002
+POSITION_BACKOFF_CAP = 0.2
 
 
 class TaskQuerySet(models.QuerySet):
@@ -237,6 +242,10 @@ class Task(models.Model):
                 self.pk = None
                 if attempt == POSITION_ATTEMPTS - 1:
                     raise
+                # SQLite queues writers, but MongoDB lets every racer read the same
+                # last place and only one insert wins; a random wait spreads the
+                # others out, so they do not all collide again on the next try.
+                time.sleep(random.uniform(0, min(POSITION_BACKOFF_CAP, POSITION_BACKOFF * 2**attempt)))
 
     def save(self, *args, **kwargs) -> None:
         if self.status == self.Status.DONE and self.completed_at is None:
