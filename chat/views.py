@@ -18,6 +18,7 @@ from catalyst.params import key_param, moment_param
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import lost_settle, reply_events
+from chat.markdown import StreamingMarkdown
 from chat.models import ChatHistory
 from chat.providers import get_provider
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
@@ -137,6 +138,16 @@ def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | No
     return response
 
 
+@require_GET
+def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """One reply as the record holds it (the page asks again after losing its stream)."""
+    chat = _owned_chat(request, pk)
+    lost_settle([chat])
+    if not request.htmx:
+        return redirect(_chat_url(chat.project) + f"#chat-{chat.pk}")
+    return TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
+
+
 @require_POST
 def stop(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = services.chat_stop(chat=_owned_chat(request, pk))
@@ -212,14 +223,27 @@ async def stream(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 async def _page_chunks(request: HttpRequest, pk):
-    """The page's encoding of a reply: its text as it arrives, then the rendered reply."""
+    """The page's encoding of a reply: finished blocks rendered once each, the rest as it arrives."""
     yield "retry: 2000\n\n"
+    markdown = StreamingMarkdown()
     async for kind, data in reply_events(pk):
         if kind == "done":
             chat = await ChatHistory.objects.filter(pk=pk).afirst()
             yield sse_event("done", await sync_to_async(_final_reply_html)(request, chat))
             return
-        yield KEEPALIVE if kind == "ping" else sse_event(kind, escape(data))
+        if kind == "ping":
+            yield KEEPALIVE
+        elif kind == "snapshot":
+            markdown = StreamingMarkdown()
+            progress = markdown.feed(data)
+            context = {"chat": {"pk": pk}, "progress": progress}
+            yield sse_event("snapshot", render_to_string("chat/chat.html#reply-progress", context))
+        else:
+            progress = markdown.feed(data)
+            if progress.blocks:
+                yield sse_event("blocks", "".join(progress.blocks)) + sse_event("tail", escape(progress.tail))
+            else:
+                yield sse_event("delta", escape(data))
 
 
 def _final_reply_html(request: HttpRequest, chat: ChatHistory | None) -> str:

@@ -5,15 +5,16 @@ same QuerySets as the pages; field names follow the prototype's documents.
 Every answer reads ``{"success": true, "data": …}``.
 """
 
-import datetime
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Literal
 
 from django import forms
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import AfterValidator
 
+from catalyst.api import BodyIn, Day, IsoDate, Moment, Text, errors
 from catalyst.shortcuts import get_or_404
 from projects.forms import ProjectFilterForm, ProjectForm, TaskForm
 from projects.models import Progress, Project, Task
@@ -28,23 +29,132 @@ PROJECT_FIELDS = {"startDate": "start_date", "dueDate": "due_date"}
 TASK_FIELDS = {"dueDate": "due_date", "estimatedHours": "estimate_hours"}
 
 
-class ProjectIn(Schema):
-    name: str | None = None
-    description: str | None = None
-    status: ProjectStatus | None = None
-    priority: PriorityName | None = None
-    startDate: datetime.date | None = None  # noqa: N815 - the prototype's names
-    dueDate: datetime.date | None = None  # noqa: N815
+Name = Text(200, blank=False)
+Description = Text(5000)
+
+
+def _tenths(hours: float) -> float:
+    # Rounded as written in decimal (1.25 to 1.3), not as the nearest binary float.
+    return float(Decimal(str(hours)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+Hours = Annotated[
+    float,
+    Field(ge=0, le=10000, allow_inf_nan=False, description="Estimated hours, kept to one decimal place (rounded)."),
+    AfterValidator(_tenths),
+]
+
+
+def _without_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def _optional():
+    """A field a request may leave out (the stored or default value stays) but not set to null."""
+    return Field(None, json_schema_extra=_without_default)
+
+
+class ProjectFields(BodyIn):
+    name: Name = _optional()
+    description: Description | None = None
+    status: ProjectStatus = _optional()
+    priority: PriorityName = _optional()
+    startDate: IsoDate | None = None  # noqa: N815 - the prototype's names
+    dueDate: IsoDate | None = Field(None, description="Not before `startDate` (else 422).")  # noqa: N815
+
+
+class ProjectIn(ProjectFields):
+    """A new project."""
+
+    name: Name
+
+
+class ProjectChangeIn(ProjectFields):
+    """The fields to change; ``archived`` archives or restores the project."""
+
     archived: bool | None = None
 
 
-class TaskIn(Schema):
-    title: str | None = None
-    description: str | None = None
-    status: TaskStatus | None = None
-    priority: PriorityName | None = None
-    dueDate: datetime.date | None = None  # noqa: N815
-    estimatedHours: Decimal | None = None  # noqa: N815
+class TaskChangeIn(BodyIn):
+    """The fields to change."""
+
+    title: Name = _optional()
+    description: Description | None = None
+    status: TaskStatus = _optional()
+    priority: PriorityName = _optional()
+    dueDate: IsoDate | None = None  # noqa: N815
+    estimatedHours: Hours | None = None  # noqa: N815
+
+
+class TaskIn(TaskChangeIn):
+    """A new task."""
+
+    title: Name
+
+
+class ProgressOut(Schema):
+    done: int = Field(ge=0)
+    total: int = Field(ge=0)
+    percent: int = Field(ge=0, le=100)
+
+
+class TaskOut(Schema):
+    id: str = Field(alias="_id")
+    projectId: str
+    title: str
+    description: str
+    status: TaskStatus
+    priority: PriorityName
+    dueDate: Day | None
+    estimatedHours: float | None = Field(ge=0)
+    position: int = Field(ge=0)
+    overdue: bool
+    completedAt: Moment | None
+    createdAt: Moment
+    updatedAt: Moment
+
+
+class ProjectOut(Schema):
+    id: str = Field(alias="_id")
+    userId: str
+    name: str
+    description: str
+    status: ProjectStatus
+    priority: PriorityName
+    startDate: Day | None
+    dueDate: Day | None
+    archivedAt: Moment | None
+    progress: ProgressOut
+    createdAt: Moment
+    updatedAt: Moment
+
+
+class ProjectWithTasksOut(ProjectOut):
+    tasks: list[TaskOut]
+
+
+class ProjectListResponse(Schema):
+    success: Literal[True]
+    data: list[ProjectOut]
+
+
+class ProjectResponse(Schema):
+    success: Literal[True]
+    data: ProjectWithTasksOut
+
+
+class ProjectDeletedResponse(Schema):
+    success: Literal[True]
+    deletedTasks: int = Field(ge=0)
+
+
+class TaskResponse(Schema):
+    success: Literal[True]
+    data: TaskOut
+
+
+class TaskDeletedResponse(Schema):
+    success: Literal[True]
 
 
 def _iso(value) -> str | None:
@@ -103,7 +213,8 @@ def _bound(form_class: type[forms.ModelForm], instance, payload: Schema, names: 
 def _saved(form: forms.ModelForm):
     if not form.is_valid():
         problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
-        raise HttpError(400, "Invalid request. " + "; ".join(problems))
+        # The schema let it through, so it breaks a rule between fields (or with the stored ones).
+        raise HttpError(422, "Invalid request. " + "; ".join(problems))
     return form.save()
 
 
@@ -116,8 +227,12 @@ def _project_with_tasks(project: Project) -> dict:
     return {"success": True, "data": project_data(project, Progress.of(t.status for t in tasks), tasks)}
 
 
-@router.get("", response={200: dict})
-def list_projects(request: HttpRequest, status: str = "", q: str = ""):
+@router.get("", response={200: ProjectListResponse, **errors(400, 401)}, by_alias=True)
+def list_projects(
+    request: HttpRequest,
+    status: Literal["", "planning", "active", "on-hold", "completed", "archived"] = "",
+    q: Text(200) = "",
+):
     """Your projects, most recently updated first; ``status=archived`` lists the archived ones."""
     form = ProjectFilterForm({"status": status, "q": q})
     if not form.is_valid():
@@ -127,20 +242,20 @@ def list_projects(request: HttpRequest, status: str = "", q: str = ""):
     return {"success": True, "data": [project_data(p, progress.get(p.pk, Progress())) for p in projects]}
 
 
-@router.post("", response={201: dict})
+@router.post("", response={201: ProjectResponse, **errors(400, 401, 403, 413, 422)}, by_alias=True)
 def create_project(request: HttpRequest, payload: ProjectIn):
     project = _saved(_bound(ProjectForm, Project(owner=request.auth), payload, PROJECT_FIELDS))
     return Status(201, {"success": True, "data": project_data(project, Progress(), [])})
 
 
-@router.get("/{project_id}", response={200: dict})
+@router.get("/{project_id}", response={200: ProjectResponse, **errors(401, 404)}, by_alias=True)
 def get_project(request: HttpRequest, project_id: str):
     """One project with its tasks in order."""
     return _project_with_tasks(_own_project(request, project_id))
 
 
-@router.patch("/{project_id}", response={200: dict})
-def update_project(request: HttpRequest, project_id: str, payload: ProjectIn):
+@router.patch("/{project_id}", response={200: ProjectResponse, **errors(400, 401, 403, 404, 413, 422)}, by_alias=True)
+def update_project(request: HttpRequest, project_id: str, payload: ProjectChangeIn):
     """Change the fields you send; ``archived`` archives or restores the project."""
     project = _own_project(request, project_id)
     _saved(_bound(ProjectForm, project, payload, PROJECT_FIELDS))
@@ -152,7 +267,7 @@ def update_project(request: HttpRequest, project_id: str, payload: ProjectIn):
     return _project_with_tasks(project)
 
 
-@router.delete("/{project_id}", response={200: dict})
+@router.delete("/{project_id}", response={200: ProjectDeletedResponse, **errors(401, 403, 404)})
 def delete_project(request: HttpRequest, project_id: str):
     """Delete the project and all its tasks."""
     project = _own_project(request, project_id)
@@ -161,7 +276,7 @@ def delete_project(request: HttpRequest, project_id: str):
     return {"success": True, "deletedTasks": tasks}
 
 
-@router.post("/{project_id}/tasks", response={201: dict})
+@router.post("/{project_id}/tasks", response={201: TaskResponse, **errors(400, 401, 403, 404, 413)}, by_alias=True)
 def create_task(request: HttpRequest, project_id: str, payload: TaskIn):
     """Add a task at the end of the project."""
     project = _own_project(request, project_id)
@@ -171,8 +286,10 @@ def create_task(request: HttpRequest, project_id: str, payload: TaskIn):
     return Status(201, {"success": True, "data": task_data(task)})
 
 
-@router.patch("/{project_id}/tasks/{task_id}", response={200: dict})
-def update_task(request: HttpRequest, project_id: str, task_id: str, payload: TaskIn):
+@router.patch(
+    "/{project_id}/tasks/{task_id}", response={200: TaskResponse, **errors(400, 401, 403, 404, 413)}, by_alias=True
+)
+def update_task(request: HttpRequest, project_id: str, task_id: str, payload: TaskChangeIn):
     project = _own_project(request, project_id)
     task = get_or_404(Task.objects.filter(project=project), task_id)
     _saved(_bound(TaskForm, task, payload, TASK_FIELDS))
@@ -180,7 +297,7 @@ def update_task(request: HttpRequest, project_id: str, task_id: str, payload: Ta
     return {"success": True, "data": task_data(task)}
 
 
-@router.delete("/{project_id}/tasks/{task_id}", response={200: dict})
+@router.delete("/{project_id}/tasks/{task_id}", response={200: TaskDeletedResponse, **errors(401, 403, 404)})
 def delete_task(request: HttpRequest, project_id: str, task_id: str):
     project = _own_project(request, project_id)
     get_or_404(Task.objects.filter(project=project), task_id).delete()

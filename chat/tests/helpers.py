@@ -1,5 +1,6 @@
 """Small helpers shared by the chat tests."""
 
+import re
 import time
 
 from chat.models import ChatHistory
@@ -28,3 +29,22 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.01)
+
+
+def progress_tail(snapshot_html: str) -> str:
+    """The plain text in progress from a page ``snapshot`` event (HTML-escaped, as sent)."""
+    match = re.search(r'<div class="reply__tail" id="reply-\w+-tail">(.*)</div>$', snapshot_html, re.S)
+    assert match, snapshot_html
+    return match.group(1)
+
+
+def stream_events(body: str) -> list[tuple[str, str]]:
+    """(event, data) pairs of a whole event stream; data lines joined as a browser joins them."""
+    events = []
+    for raw in body.split("\n\n"):
+        lines = raw.split("\n")
+        names = [line[len("event: ") :] for line in lines if line.startswith("event: ")]
+        if names:
+            data = "\n".join(line[len("data: ") :] for line in lines if line.startswith("data: "))
+            events.append((names[0], data))
+    return events

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from chat.models import ChatHistory
-from chat.tests.helpers import read_stream, wait_until_settled
+from chat.tests.helpers import progress_tail, read_stream, stream_events, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
@@ -69,11 +69,29 @@ def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_g
     assert response["Content-Type"].startswith("text/event-stream")
     assert response["Cache-Control"] == "no-cache"
     assert response["X-Accel-Buffering"] == "no"
-    deltas = re.findall(r"event: (?:snapshot|delta)\ndata: (.*)\n", body)
-    assert "".join(deltas) == "**Bold** plan &lt;script&gt;x&lt;/script&gt;"
+    snapshot = re.search(r"event: snapshot\ndata: (.*)\n", body).group(1)
+    deltas = re.findall(r"event: delta\ndata: (.*)\n", body)
+    assert progress_tail(snapshot) + "".join(deltas) == "**Bold** plan &lt;script&gt;x&lt;/script&gt;"
     done = body.split("event: done\n", 1)[1]
     assert "<strong>Bold</strong>" in done
     assert "<script>" not in done
+
+
+def test_finished_blocks_stream_rendered_once_each_and_the_rest_as_text(client, user, fake_gemini):
+    chunks = ["# Pla", "n\n\nFirst **bold** ", "point.\n\n- one\n- t", "wo\n\n", "Then a", " line.\n\n", "Still being writ", "ten"]
+    fake_gemini.script(Reply(chunks))
+    chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
+
+    body = read_stream(client, chat)
+
+    blocks = "".join(data for name, data in stream_events(body) if name == "blocks")
+    assert blocks.count("<h1>Plan</h1>") == 1
+    assert blocks.count("<strong>bold</strong>") == 1
+    assert blocks.count("<li>one</li>") == 1
+    assert "Still being" not in blocks
+    # Never the whole reply again per token: the wire stays near the reply's own size.
+    streamed = body.split("event: done\n", 1)[0]
+    assert len(streamed) < 3 * len("".join(chunks)) + 400
 
 
 def test_stream_of_a_finished_reply_sends_it_at_once(client, user):

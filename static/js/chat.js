@@ -101,6 +101,50 @@
     }
   }
 
+  // When a reply's event stream drops, say so at once; the stream resumes from what
+  // the server holds when it is back. After a long outage, stop trying and offer to.
+  var LONG_OUTAGE_MS = 30000;
+
+  function connection(reply, state) {
+    var note = reply.querySelector("[data-connection]");
+    if (!note) return;
+    reply.classList.toggle("reply--reconnecting", state !== "open");
+    note.hidden = state === "open";
+    note.querySelector("[data-connection-text]").textContent =
+      state === "lost" ? "The connection to the server was lost." : "Reconnecting…";
+    note.querySelector("[data-connection-retry]").hidden = state !== "lost";
+    if (state === "open" || state === "lost") {
+      clearTimeout(reply.outageTimer);
+      reply.outageTimer = null;
+    }
+  }
+
+  function watchConnections() {
+    document.body.addEventListener("htmx:sseError", function (event) {
+      var reply = event.target.closest && event.target.closest(".reply--pending");
+      if (!reply || reply.dataset.connectionLost) return;
+      connection(reply, "reconnecting");
+      if (reply.outageTimer) return;
+      var source = event.detail && event.detail.source;
+      reply.outageTimer = setTimeout(function () {
+        reply.dataset.connectionLost = "true";
+        reply.removeAttribute("sse-connect");
+        if (source) source.close();
+        connection(reply, "lost");
+      }, LONG_OUTAGE_MS);
+    });
+    document.body.addEventListener("htmx:sseOpen", function (event) {
+      var reply = event.target.closest && event.target.closest(".reply--pending");
+      if (reply) connection(reply, "open");
+    });
+    document.addEventListener("click", function (event) {
+      var retry = event.target.closest("[data-connection-retry]");
+      if (!retry) return;
+      var reply = retry.closest(".reply");
+      htmx.ajax("GET", reply.dataset.replyUrl, { target: reply, swap: "outerHTML" });
+    });
+  }
+
   function init() {
     chat = document.querySelector("[data-chat]");
     if (!chat) return;
@@ -199,6 +243,7 @@
       }
     });
 
+    watchConnections();
     applyHighlights();
     autosize();
     syncComposer();
