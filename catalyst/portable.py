@@ -314,6 +314,7 @@ def _rows_in_key_order(model, attnames: list[str], *, using: str, chunk_size: in
     while True:
         page = queryset if last is None else queryset.filter(pk__gt=last)
         rows = list(page.values_list("pk", *attnames)[:chunk_size])
+        connections[using].queries_log.clear()
         yield from rows
         if len(rows) < chunk_size:
             return
@@ -598,6 +599,8 @@ class _Loader:
             placed = self.placed[collection.name]
             for key, instance in self.batch:
                 placed[key] = instance.pk
+        # With DEBUG on, Django keeps every statement's text: a batch's is megabytes.
+        connections[self.using].queries_log.clear()
         before = self.counts[collection.name]
         self.counts[collection.name] = before + len(instances)
         if self.progress and before // 100_000 != self.counts[collection.name] // 100_000:
