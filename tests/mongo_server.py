@@ -102,6 +102,8 @@ def main(argv: list[str]) -> int:
     command = argv[argv.index("--") + 1 :] if "--" in argv else []
     if not command:
         sys.exit("usage: python -m tests.mongo_server [--standalone] -- COMMAND …")
+    # A terminated run (a CI time-out) unwinds like Ctrl-C, so the server is stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with mongo_server(standalone=standalone) as url:
         print(f"SecantusDB at {url}", flush=True)
         # Ctrl-C reaches the child too; the server is stopped on the way out.
