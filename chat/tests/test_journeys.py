@@ -189,3 +189,53 @@ def test_text_typed_while_a_message_is_on_its_way_stays_in_the_box(page, log_in)
 
     expect(page.locator(".bubble--user")).to_have_text("First question")
     expect(composer(page)).to_have_value("and a follow-up")
+
+
+def test_finished_blocks_render_while_the_reply_is_still_arriving(page, log_in, fake_gemini, release):
+    fake_gemini.script(Reply(["## The plan\n\nStart with **research**.\n\n", "Then build"], hold=release, hold_after=1))
+    log_in(UserFactory())
+    page.goto("/chat/")
+
+    composer(page).fill("Plan it")
+    composer(page).press("Enter")
+
+    streaming = page.locator(".reply__text--streaming")
+    expect(streaming.locator("h2")).to_have_text("The plan")
+    expect(streaming.locator("strong")).to_have_text("research")
+    assert "**" not in streaming.inner_text()
+    release.set()
+    expect(page.locator(".reply__text h2")).to_have_text("The plan")
+    expect(page.locator(".reply__text")).to_contain_text("Then build")
+    expect(page.locator(".reply--pending")).to_have_count(0)
+
+
+def test_a_dropped_stream_says_reconnecting_and_resumes_without_repeating(
+    page, log_in, live_server, fake_gemini, release
+):
+    from urllib.parse import urlsplit
+
+    from tests.tcp_proxy import TcpProxy
+
+    fake_gemini.script(Reply(["Before the outage.", " After it."], hold=release, hold_after=1))
+    log_in(UserFactory())
+    server = urlsplit(live_server.url)
+    proxy = TcpProxy((server.hostname, server.port))
+    try:
+        # The same site and session, through a line the test can cut.
+        page.goto(f"http://{server.hostname}:{proxy.port}/chat/")
+        composer(page).fill("Keep going")
+        composer(page).press("Enter")
+        expect(page.locator(".reply__text--streaming")).to_have_text("Before the outage.")
+
+        proxy.cut()
+
+        note = page.locator("[data-connection]")
+        expect(note).to_be_visible(timeout=5000)
+        expect(note.locator("[data-connection-text]")).to_have_text("Reconnecting…")
+        release.set()
+        proxy.mend()
+
+        expect(page.locator(".reply__text")).to_have_text("Before the outage. After it.", timeout=15_000)
+        expect(page.locator(".reply--pending")).to_have_count(0)
+    finally:
+        proxy.close()
