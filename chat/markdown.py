@@ -1,8 +1,16 @@
-"""Model replies are untrusted: Markdown to HTML, then sanitised."""
+"""Model replies are untrusted: Markdown to HTML, then sanitised.
+
+`render_markdown` renders a whole reply; `StreamingMarkdown` renders one while it
+arrives, a finished block at a time, with the same parser and the same sanitiser.
+"""
+
+import re
+from typing import Any, NamedTuple
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
 _markdown.enable("strikethrough")
@@ -21,7 +29,10 @@ def render_markdown(text: str) -> SafeString:
     Raw HTML in the reply stays text, only http(s) and mailto links survive,
     and links open in a new tab without access to this page.
     """
-    html = _markdown.render(text or "")
+    return _sanitise(_markdown.render(text or ""))
+
+
+def _sanitise(html: str) -> SafeString:
     cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -32,3 +43,157 @@ def render_markdown(text: str) -> SafeString:
         filter_style_properties={"text-align"},
     )
     return mark_safe(cleaned)  # noqa: S308 - nh3 has just sanitised it
+
+
+class MarkdownUpdate(NamedTuple):
+    """What one delta changed: `blocks`, the sanitised HTML of the blocks it finished, in
+    order (each block of a reply appears once), and `tail`, the text after them, plain:
+    escape it before showing it."""
+
+    blocks: list[SafeString]
+    tail: str
+
+
+# A blank line after one of these ends it for good; lists and code blocks go on across blank lines.
+_ENDED_BY_A_BLANK_LINE = {"paragraph_open", "heading_open", "table_open", "blockquote_open", "hr"}
+# A heading or fence opening in the first column ends every block above it, whatever they were.
+_OPENS_A_TOP_LEVEL_BLOCK = re.compile(r"#{1,6}(?:[ \t]|$)|`{3,}[^`]*$|~{3,}")
+# Otherwise a new line is parsed once the text held has grown by a _GROWTH-th since the last
+# parse, so parses that finish nothing cost at most _GROWTH times the text received.
+_GROWTH = 8
+
+
+class StreamingMarkdown:
+    """Renders a reply while it arrives: each finished block once, sanitised as `render_markdown` does.
+
+    Feed the deltas in order, then call `finish()` when the reply ends; a viewer who joins
+    mid-reply feeds what the record holds as its first delta. Joined, the blocks of every
+    update and of `finish()` are `render_markdown(reply)`, links defined after their block aside.
+
+    A top-level block is finished once no later text can change how it renders: when the
+    parse of the complete lines held shows another top-level block after it; when a blank
+    line follows a paragraph, heading, table, block quote or rule; or when a fenced code
+    block's closing line is complete. Lists (tight or loose, numbered, nested) are one
+    block that ends when the next top-level block begins. Only complete lines are parsed,
+    and only the text after the last finished block. Reference links use the definitions
+    received so far: a definition arriving after a block was sent does not reach it.
+
+    When an update has no blocks, its tail is the previous tail followed by the delta (line
+    ends as markdown-it reads them: "\\r\\n" and "\\r" as "\\n"), so sending the delta is enough;
+    otherwise send the blocks and the whole tail, which starts where the last block ended.
+    """
+
+    def __init__(self) -> None:
+        self._tail = ""
+        self._seen = 0  # length of the tail's complete lines already looked at
+        self._parsed = 0  # length of the tail's complete lines at the last parse
+        self._fence_closer: re.Pattern[str] | None = None  # set while the tail is an open fence
+        self._blank_line_ends_last = False
+        self._references: dict[str, Any] = {}
+        self._after_cr = False
+
+    def feed(self, delta: str) -> MarkdownUpdate:
+        """Add the reply's next text; return the blocks it finished and the text still in progress."""
+        delta = self._normalise(delta)
+        self._tail += delta
+        if "\n" not in delta:
+            return MarkdownUpdate([], self._tail)
+        complete = len(self._tail) - len(delta) + delta.rfind("\n") + 1
+        new_lines = self._tail[self._seen : complete - 1].split("\n")
+        self._seen = complete
+        if not self._worth_parsing(new_lines, complete):
+            return MarkdownUpdate([], self._tail)
+        blocks = self._commit_finished_blocks(complete)
+        return MarkdownUpdate(blocks, self._tail)
+
+    def finish(self) -> list[SafeString]:
+        """Sanitised HTML of the blocks still open when the reply ends; the stream is then empty."""
+        env = {"references": dict(self._references)}
+        tokens = _markdown.parse(self._tail, env)
+        self._tail = ""
+        self._seen = self._parsed = 0
+        return [_render(tokens[start:end], env) for start, end in _top_level_blocks(tokens)]
+
+    def _normalise(self, delta: str) -> str:
+        # markdown-it reads "\r\n" and "\r" as one line end and NUL as U+FFFD: the tail must
+        # count lines as it does, even when "\r\n" is split across two deltas.
+        if not delta:
+            return delta
+        if self._after_cr and delta[0] == "\n":
+            delta = delta[1:]
+        self._after_cr = delta.endswith("\r")
+        return re.sub(r"\r\n?", "\n", delta).replace("\0", "\ufffd")
+
+    def _worth_parsing(self, new_lines: list[str], complete: int) -> bool:
+        # Cheap checks on the new lines keep the parses few: inside a fence only its closing
+        # line can finish anything; a heading or fence opening, or a blank line after a block
+        # it ends, finishes the blocks above it.
+        if self._fence_closer is not None:
+            return any(self._fence_closer.fullmatch(line) for line in new_lines)
+        return (
+            (complete - self._parsed) * _GROWTH >= complete
+            or any(_OPENS_A_TOP_LEVEL_BLOCK.match(line) for line in new_lines)
+            or (self._blank_line_ends_last and any(_is_blank(line) for line in new_lines))
+        )
+
+    def _commit_finished_blocks(self, complete: int) -> list[SafeString]:
+        text = self._tail[:complete]
+        env = {"references": dict(self._references)}
+        tokens = _markdown.parse(text, env)
+        spans = _top_level_blocks(tokens)
+        lines = text.split("\n")  # the last item is the empty text after the final line end
+        finished = max(len(spans) - 1, 0)
+        if spans and _finished_without_a_next_block(tokens[spans[-1][0]], lines):
+            finished = len(spans)
+        blocks = [_render(tokens[start:end], env) for start, end in spans[:finished]]
+        if finished:
+            cut_line = tokens[spans[finished][0]].map[0] if finished < len(spans) else tokens[spans[-1][0]].map[1]
+            cut = sum(len(line) + 1 for line in lines[:cut_line])
+            self._keep_references(env["references"], cut_line)
+            self._tail = self._tail[cut:]
+            complete -= cut
+        self._seen = self._parsed = complete
+        last = tokens[spans[-1][0]] if finished < len(spans) else None
+        self._fence_closer = _fence_closer(last) if last is not None and last.type == "fence" else None
+        self._blank_line_ends_last = last is not None and last.type in _ENDED_BY_A_BLANK_LINE
+        return blocks
+
+    def _keep_references(self, references: dict[str, Any], cut_line: int) -> None:
+        # Definitions after the cut may still change (a title on the next line): they are
+        # found again by the next parse, which starts at the cut.
+        for label, definition in references.items():
+            if label not in self._references and definition["map"][1] <= cut_line:
+                self._references[label] = definition
+
+
+def _top_level_blocks(tokens: list[Token]) -> list[tuple[int, int]]:
+    """Token index ranges of the top-level blocks."""
+    spans = []
+    start = 0
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.nesting <= 0:
+            spans.append((start, index + 1))
+            start = index + 1
+    return spans
+
+
+def _finished_without_a_next_block(block: Token, lines: list[str]) -> bool:
+    first, end = block.map
+    if block.type == "fence":
+        return end - first >= 2 and _fence_closer(block).fullmatch(lines[end - 1]) is not None
+    # A lone heading line can still become a table's header row: it needs the line after it.
+    return block.type in _ENDED_BY_A_BLANK_LINE and end < len(lines) - 1 and _is_blank(lines[end])
+
+
+def _fence_closer(fence: Token) -> re.Pattern[str]:
+    """The line that closes this top-level fence, as markdown-it's fence rule reads it."""
+    marker = re.escape(fence.markup[0])
+    return re.compile(rf" {{0,3}}{marker}{{{len(fence.markup)},}}[ \t]*")
+
+
+def _is_blank(line: str) -> bool:
+    return not line.strip(" \t")
+
+
+def _render(tokens: list[Token], env: dict[str, Any]) -> SafeString:
+    return _sanitise(_markdown.renderer.render(tokens, _markdown.options, env))
