@@ -167,13 +167,27 @@ def test_a_file_cut_short_is_refused_before_anything_is_written(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda rows: rows[0].update(version=2), "format version 2 is newer"),
-        (lambda rows: rows[0].update(format="other"), "not a project-catalyst export"),
-        (lambda rows: rows[-2]["document"].update(userId="999999"), "links to users 999999, not in the file"),
-        (lambda rows: rows[-2]["document"].update(createdAt="yesterday"), "createdAt 'yesterday'"),
-        (lambda rows: rows[-2]["document"].update(mood="happy"), r"unknown chathistories fields \['mood'\]"),
-        (lambda rows: rows[-1]["end"].update(users=9), "end line counts"),
-        (lambda rows: rows.insert(-1, rows.pop(3)), "users after chathistories"),
+        pytest.param(lambda rows: rows[0].update(version=2), "format version 2 is newer", id="newer-version"),
+        pytest.param(lambda rows: rows[0].update(format="other"), "not a project-catalyst export", id="not-an-export"),
+        pytest.param(
+            lambda rows: rows[-2]["document"].update(userId="999999"),
+            "links to users 999999, not in the file",
+            id="link-to-a-missing-user",
+        ),
+        pytest.param(
+            lambda rows: rows[-2]["document"].update(createdAt="yesterday"),
+            "createdAt 'yesterday'",
+            id="a-time-that-is-not-one",
+        ),
+        pytest.param(
+            lambda rows: rows[-2]["document"].update(mood="happy"),
+            r"unknown chathistories fields \['mood'\]",
+            id="an-unknown-field",
+        ),
+        pytest.param(lambda rows: rows[-1]["end"].update(users=9), "end line counts", id="counts-that-disagree"),
+        pytest.param(
+            lambda rows: rows.insert(-1, rows.pop(3)), "users after chathistories", id="a-user-after-the-chats"
+        ),
     ],
 )
 def test_a_damaged_file_is_refused_and_says_where(tmp_path, change, message):
