@@ -5,16 +5,18 @@ Every call but health is authenticated, by a personal token sent as
 writes). Errors always read ``{"success": false, "error": "…"}``.
 """
 
+import datetime
 import json
+import re
 from typing import Annotated, Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from pydantic import StringConstraints
+from pydantic import BeforeValidator, ConfigDict, StringConstraints
 
 from accounts.api_auth import BearerTokenAuth, SessionAuth
 
@@ -30,6 +32,27 @@ def Text(max_length: int, *, blank: bool = True):  # noqa: N802 - used as a type
     and with ``blank=False`` more than whitespace."""
     pattern = NO_NUL_PATTERN if blank else NOT_BLANK_PATTERN
     return Annotated[str, StringConstraints(max_length=max_length, pattern=pattern)]
+
+
+def _date_from_text(value: object) -> datetime.date:
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return datetime.date.fromisoformat(value)
+    raise ValueError("must be a date like 2030-01-31")
+
+
+# A day sent as ``YYYY-MM-DD`` text, and only so (pydantic alone also reads numbers as days).
+IsoDate = Annotated[datetime.date, BeforeValidator(_date_from_text)]
+
+
+class BodyIn(Schema):
+    """A JSON body read as its schema states it: no text taken for a number, a flag or a date."""
+
+    model_config = ConfigDict(strict=True)
+
+
+# Moments and days as the API writes them (ISO 8601 text).
+Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
 
 
 class ErrorOut(Schema):

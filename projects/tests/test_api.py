@@ -59,7 +59,7 @@ def test_create_a_project_and_add_tasks(api, user):
 
 def test_bad_project_is_refused_with_the_same_rules_as_the_form(api):
     response = api.send("post", "/projects", {"name": "Rocket", "startDate": "2030-05-02", "dueDate": "2030-05-01"})
-    assert response.status_code == 400
+    assert response.status_code == 422  # well-formed by the schema, but the dates disagree
     assert "due_date: The due date cannot be before the start date." in response.json()["error"]
     assert api.send("post", "/projects", {"name": " "}).status_code == 400
     assert api.send("post", "/projects", {"name": "x", "status": "someday"}).status_code == 400
@@ -110,3 +110,64 @@ def test_malformed_id_answers_404(api):
 
 def test_anonymous_callers_are_refused(client):
     assert client.get("/api/projects").status_code == 401
+
+
+def test_estimated_hours_are_kept_to_one_decimal_place(api, user):
+    project = ProjectFactory(owner=user)
+    response = api.send("post", f"/projects/{project.pk}/tasks", {"title": "Plan", "estimatedHours": 1.25})
+    assert response.status_code == 201
+    assert response.json()["data"]["estimatedHours"] == 1.3
+    assert str(Task.objects.get().estimate_hours) == "1.3"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "Plan", "estimatedHours": -0.5}, "estimatedHours"),
+        ({"title": "Plan", "estimatedHours": 10000.1}, "estimatedHours"),
+        ({"title": "Plan", "estimatedHours": "3"}, "estimatedHours"),
+        ({"title": "Plan", "estimatedHours": True}, "estimatedHours"),
+        ({"title": "Plan", "dueDate": 0}, "dueDate"),
+        ({"title": "Plan", "dueDate": "2030-02-30"}, "dueDate"),
+        ({"title": "Plan", "dueDate": "2030-01-01T00:00:00"}, "dueDate"),
+        ({"title": "Plan", "status": None}, "status"),
+        ({"title": "Plan", "priority": "someday"}, "priority"),
+        ({"title": " "}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "Plan", "description": "x" * 5001}, "description"),
+        ({"title": "Pl\x00an"}, "title"),
+        ({}, "title"),
+    ],
+)
+def test_a_task_the_schema_refuses_answers_400_naming_the_field(api, user, body, field):
+    project = ProjectFactory(owner=user)
+    response = api.send("post", f"/projects/{project.pk}/tasks", body)
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert response.json()["error"].startswith(f"Invalid request. {field}")
+    assert not Task.objects.exists()
+
+
+def test_a_change_may_clear_a_date_but_not_the_name(api, user):
+    project = ProjectFactory(owner=user, due_date="2030-01-01")
+    cleared = api.send("patch", f"/projects/{project.pk}", {"dueDate": None, "description": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["data"]["dueDate"] is None
+    assert api.send("patch", f"/projects/{project.pk}", {"name": None}).status_code == 400
+    assert api.send("patch", f"/projects/{project.pk}", {"archived": "yes"}).status_code == 400
+
+
+def test_a_due_date_before_the_stored_start_answers_422(api, user):
+    project = ProjectFactory(owner=user, start_date="2030-05-02")
+    response = api.send("patch", f"/projects/{project.pk}", {"dueDate": "2030-05-01"})
+    assert response.status_code == 422
+    assert response.json() == {
+        "success": False,
+        "error": "Invalid request. due_date: The due date cannot be before the start date.",
+    }
+
+
+def test_list_filter_outside_the_schema_answers_400(api):
+    assert api.get("/projects", q="x" * 201).status_code == 400
+    assert api.get("/projects", q="a\x00").status_code == 400
+    assert api.get("/projects", status="archived").status_code == 200
