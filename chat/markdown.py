@@ -53,6 +53,10 @@ class MarkdownUpdate(NamedTuple):
     blocks: list[SafeString]
     tail: str
 
+    def shown(self) -> "MarkdownUpdate":
+        """The update as a page shows it: the blank lines that ended the last block left off the tail."""
+        return self._replace(tail=self.tail.lstrip("\n"))
+
 
 # A blank line after one of these ends it for good; lists and code blocks go on across blank lines.
 _ENDED_BY_A_BLANK_LINE = {"paragraph_open", "heading_open", "table_open", "blockquote_open", "hr"}

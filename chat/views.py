@@ -235,13 +235,13 @@ async def _page_chunks(request: HttpRequest, pk):
             yield KEEPALIVE
         elif kind == "snapshot":
             markdown = StreamingMarkdown()
-            progress = markdown.feed(data)
-            context = {"chat": {"pk": pk}, "progress": progress}
+            context = {"chat": {"pk": pk}, "progress": markdown.feed(data).shown()}
             yield sse_event("snapshot", render_to_string("chat/chat.html#reply-progress", context))
         else:
             progress = markdown.feed(data)
             if progress.blocks:
-                yield sse_event("blocks", "".join(progress.blocks)) + sse_event("tail", escape(progress.tail))
+                tail = escape(progress.shown().tail)
+                yield sse_event("blocks", "".join(progress.blocks)) + sse_event("tail", tail)
             else:
                 yield sse_event("delta", escape(data))
 

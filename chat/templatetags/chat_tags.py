@@ -15,4 +15,4 @@ def markdown_filter(text: str) -> SafeString:
 @register.simple_tag
 def reply_progress(text: str) -> MarkdownUpdate:
     """A reply still being written: its finished blocks rendered, the rest as plain text."""
-    return StreamingMarkdown().feed(text)
+    return StreamingMarkdown().feed(text).shown()

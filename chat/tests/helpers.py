@@ -1,6 +1,7 @@
 """Small helpers shared by the chat tests."""
 
 import re
+import threading
 import time
 
 from chat.models import ChatHistory
@@ -48,3 +49,14 @@ def stream_events(body: str) -> list[tuple[str, str]]:
             data = "\n".join(line[len("data: ") :] for line in lines if line.startswith("data: "))
             events.append((names[0], data))
     return events
+
+
+def release_once_watched(chat, release: threading.Event) -> None:
+    """Set ``release`` (a held fake model goes on) once someone watches ``chat``'s reply."""
+    from chat import generation
+
+    def wait_then_release():
+        wait_for(lambda: bool(generation._live[str(chat.pk)].inboxes))
+        release.set()
+
+    threading.Thread(target=wait_then_release, daemon=True).start()

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from chat.models import ChatHistory
-from chat.tests.helpers import progress_tail, read_stream, stream_events, wait_until_settled
+from chat.tests.helpers import progress_tail, read_stream, release_once_watched, stream_events, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
@@ -60,8 +60,10 @@ def test_send_saves_the_message_and_answers_with_a_streaming_bubble(client, user
 
 
 def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_gemini):
-    fake_gemini.script(Reply(["**Bold**", " plan", " <script>x</script>"]))
+    release = threading.Event()
+    fake_gemini.script(Reply(["**Bold**", " plan", " <script>x</script>"], hold=release, hold_after=1))
     chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
+    release_once_watched(chat, release)
 
     response = client.get(f"/chat/{chat.pk}/stream/")
     body = b"".join(response.streaming_content).decode()
@@ -78,9 +80,14 @@ def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_g
 
 
 def test_finished_blocks_stream_rendered_once_each_and_the_rest_as_text(client, user, fake_gemini):
-    chunks = ["# Pla", "n\n\nFirst **bold** ", "point.\n\n- one\n- t", "wo\n\n", "Then a", " line.\n\n", "Still being writ", "ten"]
-    fake_gemini.script(Reply(chunks))
+    chunks = ["# Pla", "n\n\nFirst **bold** ", "point.\n\n- one\n- t", "wo\n\n", "Then a", " line.\n\n"]
+    chunks += ["Still being writ", "ten"]
+    release = threading.Event()
+    fake_gemini.script(Reply(chunks, hold=release, hold_after=1))
     chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
+
+    # The model goes on once this page is watching, so the rest reaches it as it streams.
+    release_once_watched(chat, release)
 
     body = read_stream(client, chat)
 
