@@ -158,6 +158,9 @@ _PATH = re.compile(r"^/(?P<version>v1\w*)/models/(?P<model>[^:/]+):(?P<method>st
 def _handler_for(fake: FakeGemini):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Each chunk goes out at once, as from a real server: with Nagle's algorithm on, a
+        # chunk waits for the client's delayed ACK (40 ms) on a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def log_message(self, format, *args):  # keep test output quiet
             pass
