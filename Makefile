@@ -55,6 +55,13 @@ mongo-migrations: setup
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
 
-# Latency and throughput of the hot pages, as ratios to /api/health.
+# Latency and throughput of the hot pages, as ratios to /api/health; with
+# PEERBENCH (the peerbench harness's folder) also the stream benchmarks
+# against the harness's floor (bench/README.md).
 bench: setup
 	$(PY) -m bench.run
+ifdef PEERBENCH
+	PEERBENCH="$(PEERBENCH)" $(PY) -m bench.streams
+else
+	@echo "Stream figures: PEERBENCH=<folder of the peerbench harness> make bench (see bench/README.md)."
+endif
