@@ -2,8 +2,10 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 
+from catalyst.db import all_or_nothing
 from projects.models import Progress, Project, Task
 from tests.factories import ProjectFactory, TaskFactory
 
@@ -112,13 +114,21 @@ def test_move_within_status_skips_tasks_in_other_columns():
     assert titles(project) == ["C", "B", "A"]
 
 
-def test_move_tidies_clashing_positions():
+def test_move_tidies_scattered_positions():
     project = ProjectFactory()
     TaskFactory(project=project, title="A", position=5)
-    b = TaskFactory(project=project, title="B", position=5)
+    b = TaskFactory(project=project, title="B", position=9)
     assert b.move("up")
     assert titles(project) == ["B", "A"]
     assert list(project.tasks.values_list("position", flat=True)) == [0, 1]
+
+
+def test_the_store_refuses_two_tasks_in_one_place():
+    project = ProjectFactory()
+    TaskFactory(project=project, title="A", position=5)
+    with pytest.raises(IntegrityError), all_or_nothing():
+        TaskFactory(project=project, title="B", position=5)
+    assert titles(project) == ["A"]
 
 
 def test_place_moves_a_task_to_another_status_above_a_given_task():
