@@ -210,12 +210,16 @@ def _bound(form_class: type[forms.ModelForm], instance, payload: Schema, names: 
     return form_class(data, instance=instance)
 
 
-def _saved(form: forms.ModelForm):
+def _valid(form: forms.ModelForm) -> forms.ModelForm:
     if not form.is_valid():
         problems = [f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()]
         # The schema let it through, so it breaks a rule between fields (or with the stored ones).
         raise HttpError(422, "Invalid request. " + "; ".join(problems))
-    return form.save()
+    return form
+
+
+def _saved(form: forms.ModelForm):
+    return _valid(form).save()
 
 
 def _own_project(request: HttpRequest, project_id: str) -> Project:
@@ -280,8 +284,8 @@ def delete_project(request: HttpRequest, project_id: str):
 def create_task(request: HttpRequest, project_id: str, payload: TaskIn):
     """Add a task at the end of the project."""
     project = _own_project(request, project_id)
-    task = Task(project=project, position=project.tasks.next_position())
-    _saved(_bound(TaskForm, task, payload, TASK_FIELDS))
+    task = _valid(_bound(TaskForm, Task(project=project), payload, TASK_FIELDS)).save(commit=False)
+    task.save_at_end()
     project.touch()
     return Status(201, {"success": True, "data": task_data(task)})
 
