@@ -72,15 +72,20 @@ class StreamingMarkdown:
 
     Feed the deltas in order, then call `finish()` when the reply ends; a viewer who joins
     mid-reply feeds what the record holds as its first delta. Joined, the blocks of every
-    update and of `finish()` are `render_markdown(reply)`, links defined after their block aside.
+    update and of `finish()` are `render_markdown(reply)`, links defined after their block and
+    the wrapping of list items aside.
 
     A top-level block is finished once no later text can change how it renders: when the
     parse of the complete lines held shows another top-level block after it; when a blank
     line follows a paragraph, heading, table, block quote or rule; or when a fenced code
-    block's closing line is complete. Lists (tight or loose, numbered, nested) are one
-    block that ends when the next top-level block begins. Only complete lines are parsed,
-    and only the text after the last finished block. Reference links use the definitions
-    received so far: a definition arriving after a block was sent does not reach it.
+    block's closing line is complete. A top-level list is sent an item at a time, an item
+    (with the lists nested in it) finished once the next item's first line is complete or
+    the list has ended; each is wrapped in a list of its own, `<ol start="N">` carrying the
+    number markdown-it gives it. An item renders tight or loose as the list is known to be
+    when it is sent, so a list that turns loose later leaves earlier items tight: the page
+    swaps in `render_markdown` of the whole reply when it ends. Only complete lines are
+    parsed, and only the text after the last finished block or item. Reference links use the
+    definitions received so far: a definition arriving after a block was sent does not reach it.
 
     When an update has no blocks, its tail is the previous tail followed by the delta (line
     ends as markdown-it reads them: "\\r\\n" and "\\r" as "\\n"), so sending the delta is enough;
@@ -95,6 +100,7 @@ class StreamingMarkdown:
         self._blank_line_ends_last = False
         self._references: dict[str, Any] = {}
         self._after_cr = False
+        self._list_so_far: _ListSoFar | None = None  # set while the tail starts inside a list
 
     def feed(self, delta: str) -> MarkdownUpdate:
         """Add the reply's next text; return the blocks it finished and the text still in progress."""
@@ -116,7 +122,7 @@ class StreamingMarkdown:
         tokens = _markdown.parse(self._tail, env)
         self._tail = ""
         self._seen = self._parsed = 0
-        return [_render(tokens[start:end], env) for start, end in _top_level_blocks(tokens)]
+        return self._render_blocks(tokens, _top_level_blocks(tokens), env)
 
     def _normalise(self, delta: str) -> str:
         # markdown-it reads "\r\n" and "\r" as one line end and NUL as U+FFFD: the tail must
@@ -149,9 +155,17 @@ class StreamingMarkdown:
         finished = max(len(spans) - 1, 0)
         if spans and _finished_without_a_next_block(tokens[spans[-1][0]], lines):
             finished = len(spans)
-        blocks = [_render(tokens[start:end], env) for start, end in spans[:finished]]
+        blocks = self._render_blocks(tokens, spans[:finished], env)
+        cut_line = None
         if finished:
             cut_line = tokens[spans[finished][0]].map[0] if finished < len(spans) else tokens[spans[-1][0]].map[1]
+        if finished < len(spans) and tokens[spans[-1][0]].type in _LIST_OPENS:
+            start, end = spans[-1]
+            items = _list_items(tokens, start, end)
+            if len(items) > 1:
+                blocks += self._render_items(tokens, start, end, items[:-1], env)
+                cut_line = tokens[items[-1][0]].map[0]
+        if cut_line is not None:
             cut = sum(len(line) + 1 for line in lines[:cut_line])
             self._keep_references(env["references"], cut_line)
             self._tail = self._tail[cut:]
@@ -162,12 +176,66 @@ class StreamingMarkdown:
         self._blank_line_ends_last = last is not None and last.type in _ENDED_BY_A_BLANK_LINE
         return blocks
 
+    def _render_blocks(
+        self, tokens: list[Token], spans: list[tuple[int, int]], env: dict[str, Any]
+    ) -> list[SafeString]:
+        blocks = []
+        for start, end in spans:
+            if tokens[start].type in _LIST_OPENS:
+                blocks += self._render_items(tokens, start, end, _list_items(tokens, start, end), env)
+            else:
+                blocks.append(_render(tokens[start:end], env))
+            self._list_so_far = None  # what was learnt of a list only holds for the tail's first block
+        return blocks
+
+    def _render_items(
+        self, tokens: list[Token], start: int, end: int, items: list[tuple[int, int]], env: dict[str, Any]
+    ) -> list[SafeString]:
+        """Each item as a list of its own; what is learnt of the list is kept for the items still to come."""
+        opener, closer = tokens[start], tokens[end - 1]
+        # The tail starts at an item of a list already partly sent: its number and looseness
+        # come from the items before it, not from the tail's own parse.
+        so_far = self._list_so_far or _ListSoFar(int(opener.attrGet("start") or 1), loose=False)
+        loose = so_far.loose or any(
+            token.type == "paragraph_open" and token.level == 2 and not token.hidden for token in tokens[start:end]
+        )
+        blocks = []
+        for index, (item_start, item_end) in enumerate(items):
+            item = tokens[item_start:item_end]
+            if loose:
+                for token in item:
+                    if token.type in {"paragraph_open", "paragraph_close"} and token.level == 2:
+                        token.hidden = False
+            attrs = {"start": so_far.number + index} if opener.type == "ordered_list_open" else {}
+            blocks.append(_render([opener.copy(attrs=attrs), *item, closer], env))
+        self._list_so_far = _ListSoFar(so_far.number + len(items), loose)
+        return blocks
+
     def _keep_references(self, references: dict[str, Any], cut_line: int) -> None:
         # Definitions after the cut may still change (a title on the next line): they are
         # found again by the next parse, which starts at the cut.
         for label, definition in references.items():
             if label not in self._references and definition["map"][1] <= cut_line:
                 self._references[label] = definition
+
+
+class _ListSoFar(NamedTuple):
+    number: int  # markdown-it's number for the list's next item
+    loose: bool
+
+
+_LIST_OPENS = {"bullet_list_open", "ordered_list_open"}
+
+
+def _list_items(tokens: list[Token], start: int, end: int) -> list[tuple[int, int]]:
+    """Token index ranges of the items of the top-level list at tokens[start:end]."""
+    items = []
+    for index in range(start + 1, end - 1):
+        if tokens[index].level == 1 and tokens[index].type == "list_item_open":
+            item_start = index
+        elif tokens[index].level == 1 and tokens[index].type == "list_item_close":
+            items.append((item_start, index + 1))
+    return items
 
 
 def _top_level_blocks(tokens: list[Token]) -> list[tuple[int, int]]:

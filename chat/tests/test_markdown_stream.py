@@ -1,4 +1,5 @@
 import random
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -112,6 +113,50 @@ def chunked(text: str, sizes: str, seed: int = 0) -> list[str]:
     return chunks
 
 
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def text_content(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())
+
+
+def item_numbers(text: str) -> list[int | None]:
+    """markdown-it's number for each top-level list item of the reply (None in a bullet list)."""
+    numbers = []
+    for token in markdown._markdown.parse(text, {}):
+        if token.level == 0 and token.type == "ordered_list_open":
+            number = int(token.attrGet("start") or 1)
+        elif token.level == 0 and token.type == "bullet_list_open":
+            number = None
+        elif token.level == 1 and token.type == "list_item_open":
+            numbers.append(number)
+            number = number if number is None else number + 1
+    return numbers
+
+
+def assert_joins_to_the_finished_reply(blocks: list[str], text: str) -> None:
+    """Joined blocks are the finished reply, but for list items: each sent once, wrapped in a
+    list of its own with its number, and tight or loose as its list was known when it was sent."""
+    finished = render_markdown(text)
+    joined = "".join(blocks)
+    if "<li>" not in finished:
+        assert joined == finished
+        return
+    assert text_content(joined) == text_content(finished)
+    assert joined.count("<li>") == finished.count("<li>")
+    starts = [re.match(r'<ol start="(\d+)">|<ul>\n<li>', block) for block in blocks]
+    assert [int(start[1]) if start[1] else None for start in starts if start] == item_numbers(text)
+
+
 def stream(chunks: list[str]) -> tuple[list[str], list[markdown.MarkdownUpdate]]:
     streaming = StreamingMarkdown()
     updates = [streaming.feed(chunk) for chunk in chunks]
@@ -124,7 +169,7 @@ def stream(chunks: list[str]) -> tuple[list[str], list[markdown.MarkdownUpdate]]
 def test_streamed_blocks_join_to_the_finished_reply(reply, sizes):
     blocks, _ = stream(chunked(reply, sizes))
 
-    assert "".join(blocks) == render_markdown(reply)
+    assert_joins_to_the_finished_reply(blocks, reply)
 
 
 @pytest.mark.parametrize("reply", REPLIES[:5], ids=range(5))
@@ -153,7 +198,9 @@ def test_each_block_is_sent_once_and_the_wire_stays_near_the_reply_size(reply, s
             plain_sent += len(chunk)
         previous_tail = update.tail
 
-    assert sum(len(block) for block in blocks) == len(render_markdown(reply))
+    # Each list item is wrapped in a list of its own; everything else is sent as it renders.
+    assert sum(len(block) for block in blocks) <= 1.5 * len(render_markdown(reply))
+    assert_joins_to_the_finished_reply(blocks, reply)
     assert plain_sent <= 2 * len(reply)
 
 
@@ -173,13 +220,41 @@ def test_a_code_block_is_rendered_once_its_closing_fence_line_is_complete():
     assert streaming.feed("\n") == (["<pre><code>x = 1\n</code></pre>\n"], "")
 
 
-def test_a_list_is_one_block_that_ends_when_the_next_block_begins():
+def test_a_numbered_list_is_rendered_an_item_at_a_time():
+    streaming = StreamingMarkdown()
+    updates = [streaming.feed(delta) for delta in ["1. **Goal** — one\n2. **Milestones** — two\n3. **Tasks", "\n"]]
+
+    assert [block for update in updates for block in update.blocks] == [
+        '<ol start="1">\n<li><strong>Goal</strong> — one</li>\n</ol>\n',
+        '<ol start="2">\n<li><strong>Milestones</strong> — two</li>\n</ol>\n',
+    ]
+    assert updates[-1].tail == "3. **Tasks\n"
+
+
+def test_an_item_is_finished_once_the_next_items_first_line_is_complete():
     streaming = StreamingMarkdown()
 
-    assert streaming.feed("- a\n- b\n\n").blocks == []
-    # A later item would make the whole list loose: it is not finished yet.
-    assert streaming.feed("- c\n\n").blocks == []
-    assert streaming.feed("Done.\n").blocks == [render_markdown("- a\n- b\n\n- c\n")]
+    assert streaming.feed("- a\n  - nested\n") == ([], "- a\n  - nested\n")
+    assert streaming.feed("- b").blocks == []
+    assert streaming.feed("\n") == (["<ul>\n<li>a\n<ul>\n<li>nested</li>\n</ul>\n</li>\n</ul>\n"], "- b\n")
+    # The last item is finished when the list ends.
+    assert streaming.feed("\nDone.\n\n") == (["<ul>\n<li>b</li>\n</ul>\n", "<p>Done.</p>\n"], "\n")
+
+
+def test_items_carry_the_numbers_markdown_it_gives_them():
+    blocks, _ = stream(chunked("7. seven\n7. eight\n1. nine\n\nText.\n", "characters"))
+
+    assert [block.split(">")[0] for block in blocks] == ['<ol start="7"', '<ol start="8"', '<ol start="9"', "<p"]
+
+
+def test_a_list_once_loose_stays_loose_for_the_items_still_to_come():
+    streaming = StreamingMarkdown()
+
+    assert streaming.feed("- a\n- b\n").blocks == ["<ul>\n<li>a</li>\n</ul>\n"]
+    # A blank line between items makes the list loose; an item already sent stays as sent.
+    assert streaming.feed("\n- c\n").blocks == ["<ul>\n<li>\n<p>b</p>\n</li>\n</ul>\n"]
+    assert streaming.feed("- d\n").blocks == ["<ul>\n<li>\n<p>c</p>\n</li>\n</ul>\n"]
+    assert streaming.finish() == ["<ul>\n<li>\n<p>d</p>\n</li>\n</ul>\n"]
 
 
 def test_a_line_under_a_paragraph_can_still_turn_it_into_a_heading():
@@ -211,7 +286,7 @@ def test_a_viewer_joining_mid_reply_gets_the_finished_blocks_at_once():
 
     assert len(joined.blocks) >= 2
     assert reply[:half].endswith(joined.tail)
-    assert "".join(blocks) == render_markdown(reply)
+    assert_joins_to_the_finished_reply(blocks, reply)
 
 
 def test_a_reference_link_uses_a_definition_received_before_its_block_finishes():
@@ -258,7 +333,7 @@ def test_feeding_a_long_reply_a_character_at_a_time_parses_each_character_a_few_
 
     # Re-parsing the held text on every delta would be about 20_000**2 / 2 = 200_000_000.
     assert sum(parsed) <= 12 * len(reply)
-    assert "".join(blocks) == render_markdown(reply)
+    assert_joins_to_the_finished_reply(blocks, reply)
 
 
 _FRAGMENTS = [
@@ -332,4 +407,4 @@ def test_any_split_of_any_text_joins_to_the_finished_reply(reply):
     assume("]:" not in text)
     blocks, _ = stream(chunks)
 
-    assert "".join(blocks) == render_markdown(text)
+    assert_joins_to_the_finished_reply(blocks, text)
