@@ -57,6 +57,7 @@ INTERVAL_MS = 20
 LEVELS = "1,10,50,100,200,500"
 STREAM_CAP = 4  # CHAT_MAX_STREAMS of the worker that checks the refusal
 CAP_TRIES = 5
+PARTS = ("stream", "page", "capacity", "history", "cap", "follow")
 HARNESS_TIMEOUT = 900  # seconds, for any one harness run
 
 
@@ -411,7 +412,24 @@ class Row:
 def figures_table(found: dict) -> list[Row]:
     """Each figure beside the floor's and its goal."""
     rows: list[Row] = []
-    one, floor = found["stream"], found["floor_stream"]
+    if "stream" in found:
+        rows += _stream_rows(found["stream"], found["floor_stream"])
+    if "page_stream" in found:
+        rows += _page_rows(found["page_stream"], found["floor_stream"])
+    if "capacity" in found:
+        for k in sorted(level["K"] for level in found["capacity"]["levels"]):
+            rows += _level_rows(k, _level(found["capacity"], k), _level(found["floor_capacity"], k))
+    if "cap" in found:
+        rows += _cap_rows(found["cap"])
+    if "history_small" in found:
+        rows += _history_rows(found["history_small"], found["history_large"])
+    if "follow" in found:
+        rows += _follow_rows(found["follow"])
+    return rows
+
+
+def _stream_rows(one: dict, floor: dict) -> list[Row]:
+    rows: list[Row] = []
     added, floor_added = one["added_ttft_ms"]["median"], floor["added_ttft_ms"]["median"]
     rows.append(
         Row(
@@ -429,7 +447,14 @@ def figures_table(found: dict) -> list[Row]:
     rows.append(
         Row("1 stream: per-token p99", _ms(p99), _ms(floor_p99), f"+{_ms(p99 - floor_p99)}", "≤ 1.5 ms", p99 <= 1.5)
     )
-    page = found["page_stream"]
+    ratio = one["wire_ratio"]["median"]
+    rows.append(Row("wire bytes ÷ reply text (JSON API)", f"{ratio:.2f}×", goal="≤ 3×", met=ratio <= 3))
+    return rows
+
+
+def _page_rows(page: dict, floor: dict) -> list[Row]:
+    rows: list[Row] = []
+    floor_added, floor_p99 = floor["added_ttft_ms"]["median"], floor["token_latency_ms"]["p99"]
     page_added = page["added_ttft_ms"]["median"]
     rows.append(
         Row(
@@ -445,13 +470,13 @@ def figures_table(found: dict) -> list[Row]:
     )
     page_cpu = page["cpu"]["app_cpu_s"] / page["replies"]
     rows.append(Row("1 stream, page path: worker CPU per reply", f"{page_cpu:.3f} s"))
-    for name, figures in (("JSON API", one), ("page", page)):
-        ratio = figures["wire_ratio"]["median"]
-        rows.append(Row(f"wire bytes ÷ reply text ({name})", f"{ratio:.2f}×", goal="≤ 3×", met=ratio <= 3))
-    for k in sorted(level["K"] for level in found["capacity"]["levels"]):
-        rows += _level_rows(k, _level(found["capacity"], k), _level(found["floor_capacity"], k))
-    cap = found["cap"]
-    rows.append(
+    ratio = page["wire_ratio"]["median"]
+    rows.append(Row("wire bytes ÷ reply text (page)", f"{ratio:.2f}×", goal="≤ 3×", met=ratio <= 3))
+    return rows
+
+
+def _cap_rows(cap: dict) -> list[Row]:
+    return [
         Row(
             f"send past CHAT_MAX_STREAMS={STREAM_CAP}",
             f"{cap['statuses']}, Retry-After {cap['retry_after']}, in {_ms(cap['ms'])} (median)",
@@ -459,9 +484,12 @@ def figures_table(found: dict) -> list[Row]:
             goal="503 + Retry-After in ≤ 100 ms",
             met=cap["status"] == 503 and bool(cap["retry_after"]) and cap["ms"] <= 100,
         )
-    )
-    for size in ("small", "large"):
-        history = found[f"history_{size}"]
+    ]
+
+
+def _history_rows(small: dict, large: dict) -> list[Row]:
+    rows: list[Row] = []
+    for history in (small, large):
         listed, summary = history["one_response"]["list"], history["summary"]
         rows.append(
             Row(
@@ -481,12 +509,15 @@ def figures_table(found: dict) -> list[Row]:
                 versus=f"before {memory['before_kb'] / 1024:.0f} MB",
             )
         )
-    small, large = found["history_small"]["memory"], found["history_large"]["memory"]
-    growth = (large["peak_kb"] - small["peak_kb"]) / 1024
+    growth = (large["memory"]["peak_kb"] - small["memory"]["peak_kb"]) / 1024
     rows.append(
         Row("history API: peak memory, large − small", f"{growth:+.0f} MB", goal="flat (≤ +10 MB)", met=growth <= 10)
     )
-    follow = found["follow"]
+    return rows
+
+
+def _follow_rows(follow: dict) -> list[Row]:
+    rows: list[Row] = []
     for name, label in (("writer", "the sender's own stream"), ("viewer", "a viewer in the other worker")):
         figures, base = follow[name], follow["floor"]
         added, floor_added = figures["added_ttft_ms"]["median"], base["added_ttft_ms"]["median"]
@@ -579,6 +610,7 @@ def main() -> None:
     parser.add_argument("--history-seconds", type=float, default=5.0, help="per history phase")
     parser.add_argument("--history-large", type=int, default=20000, help="chats for the second history run")
     parser.add_argument("--follow-replies", type=int, default=5)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"which to run, of {','.join(PARTS)}")
     parser.add_argument("--minutes", type=float, default=40, help="the whole run stops after this long")
     parser.add_argument("--profile", type=Path, help="also sample the worker with py-spy; stacks go here")
     parser.add_argument("--out", type=Path, help="write every figure as JSON here")
@@ -619,6 +651,7 @@ def main() -> None:
 
 def measure_all(options, folder: Path, work: Path, processes: Processes) -> dict:
     found: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
+    parts = set(options.parts.split(","))
     loads = [os.getloadavg()[0]]
     fake_port = free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
@@ -644,36 +677,43 @@ def measure_all(options, folder: Path, work: Path, processes: Processes) -> dict
     pid = ("--pid", f"app={app.pid}")
     replies = ("--replies", str(options.replies))
 
-    log_line("Floor: one stream at a time")
-    found["floor_stream"] = harness.run("stream", direct, *replies)
-    log_line("App: one stream at a time (JSON API)")
-    found["stream"] = harness.run("stream", api, *token_var, *replies, *pid)
-    log_line("App: one stream at a time (the page)")
-    found["page_stream"] = harness.run("stream", page, *page_vars, *replies, *pid)
+    if parts & {"stream", "page"}:
+        log_line("Floor: one stream at a time")
+        found["floor_stream"] = harness.run("stream", direct, *replies)
+    if "stream" in parts:
+        log_line("App: one stream at a time (JSON API)")
+        found["stream"] = harness.run("stream", api, *token_var, *replies, *pid)
+    if "page" in parts:
+        log_line("App: one stream at a time (the page)")
+        found["page_stream"] = harness.run("stream", page, *page_vars, *replies, *pid)
     loads.append(os.getloadavg()[0])
-    log_line(f"Floor: capacity {options.levels}")
-    found["floor_capacity"] = harness.run("capacity", direct, "--levels", options.levels, "--timeout", "300")
-    log_line(f"App: capacity {options.levels}")
-    found["capacity"] = harness.run("capacity", api, *token_var, "--levels", options.levels, "--timeout", "300", *pid)
-    loads.append(os.getloadavg()[0])
+    if "capacity" in parts:
+        log_line(f"Floor: capacity {options.levels}")
+        found["floor_capacity"] = harness.run("capacity", direct, "--levels", options.levels, "--timeout", "300")
+        log_line(f"App: capacity {options.levels}")
+        found["capacity"] = harness.run(
+            "capacity", api, *token_var, "--levels", options.levels, "--timeout", "300", *pid
+        )
+        loads.append(os.getloadavg()[0])
 
-    # A fresh worker, so that its memory tells about the history API and not about the streams before.
-    processes.stop(app)
-    app, url = uvicorn_start(processes, "app-history", env)
-    api = harness.adapter("catalyst.json", url)
-    pid = ("--pid", f"app={app.pid}")
-    history_args = ("--conns", "16", "--seconds", str(options.history_seconds), "--rounds", "1", *pid)
-    log_line("App: history at 200 chats")
-    with MemoryWatch(app.pid) as memory:
-        found["history_small"] = harness.run("history", api, *token_var, "--chats", "200", *history_args)
-    found["history_small"].update(chats=200, memory=memory.figures())
-    log_line(f"Seeding {options.history_large} more chats")
-    run_quietly([sys.executable, "-m", "bench.seed", "chats", USER_EMAIL, str(options.history_large)], env)
-    log_line(f"App: history at {options.history_large + 220} chats")
-    with MemoryWatch(app.pid) as memory:
-        found["history_large"] = harness.run("history", api, *token_var, "--chats", "20", *history_args)
-    found["history_large"].update(chats=options.history_large + 220, memory=memory.figures())
-    loads.append(os.getloadavg()[0])
+    if "history" in parts:
+        # A fresh worker, so that its memory tells about the history API and not about the streams before.
+        processes.stop(app)
+        app, url = uvicorn_start(processes, "app-history", env)
+        api = harness.adapter("catalyst.json", url)
+        pid = ("--pid", f"app={app.pid}")
+        history_args = ("--conns", "16", "--seconds", str(options.history_seconds), "--rounds", "1", *pid)
+        log_line("App: history at 200 chats")
+        with MemoryWatch(app.pid) as memory:
+            found["history_small"] = harness.run("history", api, *token_var, "--chats", "200", *history_args)
+        found["history_small"].update(chats=200, memory=memory.figures())
+        log_line(f"Seeding {options.history_large} more chats")
+        run_quietly([sys.executable, "-m", "bench.seed", "chats", USER_EMAIL, str(options.history_large)], env)
+        log_line(f"App: history at {options.history_large + 220} chats")
+        with MemoryWatch(app.pid) as memory:
+            found["history_large"] = harness.run("history", api, *token_var, "--chats", "20", *history_args)
+        found["history_large"].update(chats=options.history_large + 220, memory=memory.figures())
+        loads.append(os.getloadavg()[0])
 
     if options.profile:
         options.profile.mkdir(parents=True, exist_ok=True)
@@ -689,19 +729,23 @@ def measure_all(options, folder: Path, work: Path, processes: Processes) -> dict
             print(f"--- profile: {name}\n{summary}", file=sys.stderr)
     processes.stop(app)
 
-    log_line(f"A worker with CHAT_MAX_STREAMS={STREAM_CAP}")
-    capped, capped_url = uvicorn_start(processes, "capped", {**env, "CHAT_MAX_STREAMS": str(STREAM_CAP)})
-    found["cap"] = asyncio.run(cap_check(capped_url, token, fake_url))
-    processes.stop(capped)
+    if "cap" in parts:
+        log_line(f"A worker with CHAT_MAX_STREAMS={STREAM_CAP}")
+        capped, capped_url = uvicorn_start(processes, "capped", {**env, "CHAT_MAX_STREAMS": str(STREAM_CAP)})
+        found["cap"] = asyncio.run(cap_check(capped_url, token, fake_url))
+        processes.stop(capped)
 
-    log_line("Two server processes sharing the database and Redis")
-    shared = {**env, "CACHE_URL": redis_start(processes)}
-    writer, writer_url = uvicorn_start(processes, "writer", shared)
-    viewer, viewer_url = uvicorn_start(processes, "viewer", shared)
-    found["follow"] = asyncio.run(
-        follow_measure(writer=writer_url, viewer=viewer_url, token=token, fake=fake_url, replies=options.follow_replies)
-    )
-    loads.append(os.getloadavg()[0])
+    if "follow" in parts:
+        log_line("Two server processes sharing the database and Redis")
+        shared = {**env, "CACHE_URL": redis_start(processes)}
+        writer, writer_url = uvicorn_start(processes, "writer", shared)
+        viewer, viewer_url = uvicorn_start(processes, "viewer", shared)
+        found["follow"] = asyncio.run(
+            follow_measure(
+                writer=writer_url, viewer=viewer_url, token=token, fake=fake_url, replies=options.follow_replies
+            )
+        )
+        loads.append(os.getloadavg()[0])
     found["load"] = " → ".join(f"{value:.1f}" for value in loads)
     log_line("Done")
     return found
