@@ -62,7 +62,7 @@ HARNESS_TIMEOUT = 900  # seconds, for any one harness run
 
 
 class Processes:
-    """Processes started by this run, each in a session of its own, stopped by their ids."""
+    """Processes started by this run, each in a process group of its own, stopped by their ids."""
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
