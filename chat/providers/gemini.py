@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Self
 from urllib.parse import urlsplit
 
+import httpx2
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -361,6 +362,10 @@ def _client_build(api_key: str, base_url: str, timeout: float) -> genai.Client:
         context = _trusting_nothing()
         options.client_args = {"verify": context}
         options.async_client_args = {"verify": context, "ssl": context}
+    # One client serves every reply of the process: as many connections as replies may run
+    # at once (httpx's default of 100 would hold the rest back before their first token).
+    limits = httpx2.Limits(max_connections=settings.CHAT_MAX_STREAMS, max_keepalive_connections=100)
+    options.async_client_args = {**(options.async_client_args or {}), "limits": limits}
     return genai.Client(api_key=api_key, http_options=options)
 
 
