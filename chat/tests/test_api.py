@@ -151,8 +151,8 @@ def test_save_rate_limit_answers_429_with_retry_after(client, user, bearer, sett
 
     assert response.status_code == 429
     assert response.json()["success"] is False
-    assert response.json()["error"].startswith("You're saving messages faster than 2 per minute. Try again in")
-    assert 1 <= int(response["Retry-After"]) <= 61
+    assert response.json()["error"].startswith("You're saving messages faster than 2 per hour. Try again in")
+    assert 1 <= int(response["Retry-After"]) <= 3601
     assert ChatHistory.objects.count() == 2
 
 
