@@ -1,8 +1,9 @@
-"""Gemini through google-genai's async client, retried until the first token."""
+"""Gemini through google-genai's async transport, retried until the first token."""
 
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import random
 import re
@@ -82,13 +83,13 @@ class GeminiProvider(Provider):
             retry_backoff=settings.CHAT_PROVIDER_RETRY_BACKOFF,
         )
 
-    def _request(self, conversation: Conversation) -> dict:
-        contents = [types.Content(role=turn.role, parts=[types.Part(text=turn.text)]) for turn in conversation.turns()]
-        config = types.GenerateContentConfig(
-            system_instruction=conversation.system_instruction,
-            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
-        )
-        return {"model": self.model_name, "contents": contents, "config": config}
+    def _request(self, conversation: Conversation) -> tuple[str, dict]:
+        """The REST path and JSON body of a streamed ``generateContent`` for ``conversation``."""
+        body = {
+            "contents": [{"role": turn.role, "parts": [{"text": turn.text}]} for turn in conversation.turns()],
+            "systemInstruction": {"role": "user", "parts": [{"text": conversation.system_instruction}]},
+        }
+        return f"models/{self.model_name}:streamGenerateContent?alt=sse", body
 
     async def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
         if not self.api_key:
@@ -123,36 +124,40 @@ class GeminiProvider(Provider):
             return error.retry_after
         return self.retry_backoff * (2**attempt) * (0.75 + random.random() / 2)  # noqa: S311 - jitter
 
-    async def _one_attempt(self, client: genai.Client, request: dict) -> AsyncIterator[TextDelta | ReplyFinished]:
+    async def _one_attempt(
+        self, client: genai.Client, request: tuple[str, dict]
+    ) -> AsyncIterator[TextDelta | ReplyFinished]:
         """Stream one request; only ever raises ``ProviderError``."""
         produced = False
         finish_reason = None
         blocked = None
         usage = ReplyFinished()
+        path, body = request
         try:
-            stream = await client.aio.models.generate_content_stream(**request)
+            # The SDK's own transport (authentication, base URL, timeout, errors as
+            # ``APIError``), read as plain JSON: its typed responses cost more CPU per
+            # chunk than everything else a streamed token goes through.
+            stream = await client.aio._api_client.async_request_streamed("post", path, body)
             async with contextlib.aclosing(stream):
-                async for chunk in stream:
+                async for response in stream:
+                    chunk = json.loads(response.body) if response.body else {}
                     # A block arrives as the stream's last chunk: read to the end, then raise.
                     blocked = blocked or _prompt_block(chunk)
-                    candidate = chunk.candidates[0] if chunk.candidates else None
+                    candidate = (chunk.get("candidates") or [None])[0]
                     if candidate is not None:
-                        text = "".join(
-                            part.text
-                            for part in (candidate.content.parts if candidate.content else None) or []
-                            if part.text and not part.thought
-                        )
+                        parts = (candidate.get("content") or {}).get("parts") or ()
+                        text = "".join(part.get("text") or "" for part in parts if not part.get("thought"))
                         if text:
                             produced = True
                             yield TextDelta(text)
-                        if candidate.finish_reason is not None:
-                            finish_reason = _enum_name(candidate.finish_reason)
+                        if candidate.get("finishReason"):
+                            finish_reason = candidate["finishReason"]
                             if finish_reason in _BLOCKING_FINISH_REASONS:
                                 blocked = _safety_category(candidate, finish_reason)
-                    if chunk.usage_metadata is not None:
+                    if metadata := chunk.get("usageMetadata"):
                         usage = ReplyFinished(
-                            prompt_tokens=chunk.usage_metadata.prompt_token_count,
-                            response_tokens=chunk.usage_metadata.candidates_token_count,
+                            prompt_tokens=metadata.get("promptTokenCount"),
+                            response_tokens=metadata.get("candidatesTokenCount"),
                         )
         except ProviderError:
             raise
@@ -181,37 +186,32 @@ class GeminiProvider(Provider):
         yield usage
 
 
-def _enum_name(value) -> str:
-    return getattr(value, "name", None) or str(value)
-
-
 def _is_timeout(error: Exception) -> bool:
     return "timeout" in type(error).__name__.lower() or isinstance(error, TimeoutError)
 
 
-def _prompt_block(chunk) -> str | None:
-    feedback = chunk.prompt_feedback
-    if feedback is None or feedback.block_reason is None:
+def _prompt_block(chunk: dict) -> str | None:
+    feedback = chunk.get("promptFeedback") or {}
+    if not feedback.get("blockReason"):
         return None
-    for rating in feedback.safety_ratings or []:
-        if rating.blocked:
-            return _category_label(rating.category)
-    return _enum_name(feedback.block_reason).replace("_", " ").lower()
+    for rating in feedback.get("safetyRatings") or ():
+        if rating.get("blocked"):
+            return _category_label(rating.get("category"))
+    return feedback["blockReason"].replace("_", " ").lower()
 
 
-def _safety_category(candidate, finish_reason: str) -> str:
-    ratings = candidate.safety_ratings or []
-    flagged = [r for r in ratings if r.blocked] or [
-        r for r in ratings if _enum_name(r.probability) in ("HIGH", "MEDIUM")
+def _safety_category(candidate: dict, finish_reason: str) -> str:
+    ratings = candidate.get("safetyRatings") or ()
+    flagged = [r for r in ratings if r.get("blocked")] or [
+        r for r in ratings if r.get("probability") in ("HIGH", "MEDIUM")
     ]
     if flagged:
-        return _category_label(flagged[0].category)
+        return _category_label(flagged[0].get("category"))
     return _BLOCKING_FINISH_REASONS.get(finish_reason) or "unspecified"
 
 
-def _category_label(category) -> str:
-    name = _enum_name(category)
-    return re.sub(r"^HARM_CATEGORY_", "", name).replace("_", " ").lower() or "unspecified"
+def _category_label(category: str | None) -> str:
+    return re.sub(r"^HARM_CATEGORY_", "", category or "").replace("_", " ").lower() or "unspecified"
 
 
 def _api_error(error) -> ProviderError:
