@@ -131,10 +131,12 @@ class _Inbox:
 
     async def take(self, timeout: float) -> list[ReplyEvent]:
         """The events waiting, consecutive deltas joined; [] after ``timeout`` seconds of none."""
-        try:
-            await asyncio.wait_for(self.ready.wait(), timeout)
-        except TimeoutError:
-            return []
+        if not self.ready.is_set():
+            try:
+                async with asyncio.timeout(timeout):
+                    await self.ready.wait()
+            except TimeoutError:
+                return []
         with self.lock:
             events, self.events = self.events, []
             self.waking = False

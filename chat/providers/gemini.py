@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import random
 import re
@@ -132,15 +131,9 @@ class GeminiProvider(Provider):
         finish_reason = None
         blocked = None
         usage = ReplyFinished()
-        path, body = request
         try:
-            # The SDK's own transport (authentication, base URL, timeout, errors as
-            # ``APIError``), read as plain JSON: its typed responses cost more CPU per
-            # chunk than everything else a streamed token goes through.
-            stream = await client.aio._api_client.async_request_streamed("post", path, body)
-            async with contextlib.aclosing(stream):
-                async for response in stream:
-                    chunk = json.loads(response.body) if response.body else {}
+            async with contextlib.aclosing(_chunks(client, *request)) as chunks:
+                async for chunk in chunks:
                     # A block arrives as the stream's last chunk: read to the end, then raise.
                     blocked = blocked or _prompt_block(chunk)
                     candidate = (chunk.get("candidates") or [None])[0]
@@ -184,6 +177,26 @@ class GeminiProvider(Provider):
         if not produced:
             raise EmptyReply()
         yield usage
+
+
+async def _chunks(client: genai.Client, path: str, body: dict) -> AsyncIterator[dict]:
+    """The streamed response's chunks as plain JSON, through the SDK's own transport.
+
+    The SDK's public stream turns every chunk into typed models (and its lower
+    ``async_request_streamed`` into JSON text and a model again), which cost
+    more CPU than everything else a token goes through. Its transport keeps
+    the SDK's authentication, base URL, timeout, retries and ``APIError``;
+    these are private names of the pinned google-genai version, and every
+    Gemini test goes through them.
+    """
+    api = client.aio._api_client
+    response = await api._async_request(http_request=api._build_request("post", path, body), stream=True)
+    segments = response.async_segments()
+    async with contextlib.aclosing(segments):
+        async for chunk in segments:
+            if "error" in chunk:  # an error reported inside the stream
+                await errors.APIError.raise_error_async(chunk["error"].get("code"), chunk, response)
+            yield chunk
 
 
 def _is_timeout(error: Exception) -> bool:
