@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 
 from chat.providers.base import (
     Conversation,
+    DraftUnusable,
     EmptyReply,
     OutputLimitReached,
     ProjectFacts,
@@ -29,6 +30,7 @@ from chat.providers.base import (
 
 __all__ = [
     "Conversation",
+    "DraftUnusable",
     "EmptyReply",
     "OutputLimitReached",
     "ProjectFacts",

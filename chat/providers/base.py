@@ -69,6 +69,7 @@ class Conversation:
     project: ProjectFacts | None = None
     projects: tuple[ProjectFacts, ...] = ()
     today: datetime.date = field(default_factory=datetime.date.today)
+    chat_type: str = "project-planning"
 
     def turns(self) -> list[Turn]:
         """The whole exchange as alternating turns, ending with the user's."""
@@ -139,6 +140,12 @@ class OutputLimitReached(ProviderError):
         super().__init__("The reply reached the model's output limit. Continue to get the rest.")
 
 
+class DraftUnusable(ProviderError):
+    """The model's project draft could not be read or broke the draft's rules, even when asked again."""
+
+    kind = "invalid_draft"
+
+
 class StreamCut(ProviderError):
     kind = "cut"
     interrupts = True
@@ -169,4 +176,14 @@ class Provider:
         raise NotImplementedError
 
     def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
+        raise NotImplementedError
+
+    async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
+        """The project plan the conversation describes, as JSON in the shape of ``projects.drafts``.
+
+        ``current`` is the draft as it stands (the user may have edited it),
+        in the same shape; keep what the user settled unless the conversation
+        changes it. ``problem`` says what was wrong with the previous answer,
+        when this is the one repair attempt. Unvalidated: the caller checks it.
+        """
         raise NotImplementedError
