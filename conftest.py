@@ -33,6 +33,47 @@ def _plain_static_files(settings):
     }
 
 
+# --- The planning chat: quick intervals, and the fake Gemini server. ---
+
+
+@pytest.fixture
+def quick_chat(settings):
+    """Short intervals so streaming tests finish fast; no reply outlives its test.
+
+    The cache is emptied first: send counts and leases are keyed by ids, which
+    a fresh test database hands out again.
+    """
+    cache.clear()
+    settings.CHAT_OFFLINE_CHUNK_DELAY = 0.001
+    settings.CHAT_FLUSH_INTERVAL = 0.05
+    settings.CHAT_POLL_INTERVAL = 0.05
+    settings.CHAT_PROVIDER_RETRY_BACKOFF = 0.01
+    # Rate windows far longer than any test, so no window boundary falls inside one.
+    settings.CHAT_SEND_WINDOW = settings.CHAT_SAVE_WINDOW = 3600
+    yield
+    from chat.generation import generations_stop_all
+
+    generations_stop_all()
+
+
+@pytest.fixture
+def fake_gemini(settings):
+    """The real google-genai client talking to a local fake Gemini server."""
+    from tests.fake_gemini import FakeGemini
+
+    server = FakeGemini().start()
+    settings.AI_PROVIDER = "gemini"
+    settings.GEMINI_API_KEY = "test-key"
+    settings.GEMINI_BASE_URL = server.url
+    settings.GEMINI_MODEL = "gemini-test-model"
+    settings.CHAT_PROVIDER_TIMEOUT = 5
+    yield server
+    from chat.generation import generations_stop_all
+
+    generations_stop_all()
+    server.stop()
+
+
 # --- Browser journeys: a real headless Chromium driven by Playwright. ---
 
 CHROMIUM_ARGS = [

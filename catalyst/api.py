@@ -164,4 +164,5 @@ def health(request: HttpRequest):
 
 api.add_router("/account", "accounts.api.router")
 api.add_router("/chat", "chat.api.router")
+api.add_router("/projects/drafts", "projects.api.drafts_router")
 api.add_router("/projects", "projects.api.router")

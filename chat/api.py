@@ -22,7 +22,7 @@ from chat import services
 from chat.generation import lost_settle, reply_events
 from chat.models import ChatHistory
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
-from projects.models import Project
+from projects.models import Project, ProjectDraft
 
 router = Router(tags=["chat"])
 ASYNC_AUTH = [AsyncBearerTokenAuth(), AsyncSessionAuth()]
@@ -52,6 +52,9 @@ class SendIn(BodyIn):
     message: MessageText
     chatType: ChatType = "project-planning"
     projectId: str | None = None
+    draftId: str | None = Field(
+        None, description="A project draft's conversation (`/api/projects/drafts`): the chat type is `new-project`."
+    )
 
 
 class ChatOut(Schema):
@@ -137,6 +140,12 @@ def _project(user, project_id: str | None) -> Project | None:
     if not project_id:
         return None
     return get_or_404(Project.objects.owned_by(user), project_id)
+
+
+def _draft(user, draft_id: str | None) -> ProjectDraft | None:
+    if draft_id is None:
+        return None
+    return get_or_404(ProjectDraft.objects.owned_by(user), draft_id)
 
 
 def _rejected(request: HttpRequest, rejection: services.ChatRejected) -> HttpResponse:
@@ -242,9 +251,10 @@ async def send(request: HttpRequest, payload: SendIn):
     """
     user = request.auth
     project = await sync_to_async(_project)(user, payload.projectId)
+    draft = await sync_to_async(_draft)(user, payload.draftId)
     try:
         chat = await sync_to_async(services.chat_send)(
-            user=user, message=payload.message, chat_type=payload.chatType, project=project
+            user=user, message=payload.message, chat_type=payload.chatType, project=project, draft=draft
         )
     except services.ChatRejected as rejection:
         return _rejected(request, rejection)

@@ -15,11 +15,11 @@ class ChatHistoryQuerySet(models.QuerySet):
     def of_type(self, chat_type: str) -> "ChatHistoryQuerySet":
         return self.filter(chat_type=chat_type)
 
-    def in_chat(self, *, chat_type: str, project=None) -> "ChatHistoryQuerySet":
-        """One conversation: a chat type, in one project or in none."""
-        if project is None:
-            return self.filter(chat_type=chat_type, project__isnull=True)
-        return self.filter(chat_type=chat_type, project=project)
+    def in_chat(self, *, chat_type: str, project=None, draft=None) -> "ChatHistoryQuerySet":
+        """One conversation: a chat type, in one project or in none, and for one project draft."""
+        records = self.filter(chat_type=chat_type)
+        records = records.filter(project__isnull=True) if project is None else records.filter(project=project)
+        return records if draft is None else records.filter(draft=draft)
 
     def pending(self) -> "ChatHistoryQuerySet":
         return self.filter(status=ChatHistory.Status.PENDING)
@@ -103,6 +103,15 @@ class ChatHistory(models.Model):
         blank=True,
         related_name="chats",
         db_column="projectId",
+    )
+    #: The project draft a ``new-project`` conversation is planning.
+    draft = models.ForeignKey(
+        "projects.ProjectDraft",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chats",
+        db_column="draftId",
     )
     message = models.TextField(max_length=MESSAGE_MAX_LENGTH, validators=[ProhibitNullCharactersValidator()])
     response = models.TextField(

@@ -69,12 +69,18 @@ def _start(chat: ChatHistory, *, continuing: bool = False) -> None:
 
 
 def chat_send(
-    *, user, message: str, chat_type: str = ChatHistory.ChatType.PROJECT_PLANNING, project=None
+    *, user, message: str, chat_type: str = ChatHistory.ChatType.PROJECT_PLANNING, project=None, draft=None
 ) -> ChatHistory:
-    """Save the user's message at once (``pending``) and start the reply."""
+    """Save the user's message at once (``pending``) and start the reply.
+
+    With ``draft`` the message belongs to that project draft's conversation.
+    """
+    if draft is not None:
+        chat_type, project = ChatHistory.ChatType.NEW_PROJECT, None
     chat = ChatHistory(
         user=user,
         project=project,
+        draft=draft,
         message=message or "",
         chat_type=chat_type,
         status=Status.PENDING,

@@ -22,7 +22,7 @@ from chat.markdown import StreamingMarkdown
 from chat.models import ChatHistory
 from chat.providers import get_provider
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
-from projects.models import Project
+from projects.models import Project, ProjectDraft
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -40,14 +40,22 @@ def _project_param(request: HttpRequest, value: str | None) -> Project | None:
     return get_or_404(Project.objects.owned_by(request.user), value)
 
 
-def _chat_url(project: Project | None) -> str:
+def _chat_url(project: Project | None, draft: ProjectDraft | None = None) -> str:
+    if draft is not None:
+        return draft.get_absolute_url()
     if project is None:
         return reverse("chat:planning")
     return reverse("project-chat:page", args=[project.pk])
 
 
+def _draft_param(request: HttpRequest, value: str | None) -> ProjectDraft | None:
+    if not value:
+        return None
+    return get_or_404(ProjectDraft.objects.owned_by(request.user), value)
+
+
 def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
-    return get_or_404(ChatHistory.objects.owned_by(request.user).select_related("project"), pk)
+    return get_or_404(ChatHistory.objects.owned_by(request.user).select_related("project", "draft"), pk)
 
 
 # --- The page ---------------------------------------------------------------------
@@ -55,17 +63,24 @@ def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
 
 @require_GET
 def planning(request: HtmxHttpRequest) -> HttpResponse:
-    return _chat_page(request, project=None)
+    return chat_page(request)
 
 
 @require_GET
 def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = get_or_404(Project.objects.owned_by(request.user), pk)
-    return _chat_page(request, project=project)
+    return chat_page(request, project=project)
 
 
-def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResponse:
-    records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
+def chat_page(
+    request: HtmxHttpRequest, *, project: Project | None = None, draft: ProjectDraft | None = None, **extra
+) -> TemplateResponse:
+    """A conversation's page: the general or a project's planning chat, or a project draft's.
+
+    ``extra`` goes into the template's context (a draft page's panel).
+    """
+    chat_type = PLANNING if draft is None else ChatHistory.ChatType.NEW_PROJECT
+    records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat_type, project=project, draft=draft)
     query = request.GET.get("q", "").strip()[:200]
     before = None if query else moment_param(request.GET.get("before", ""), name="before")
     if query:
@@ -81,14 +96,16 @@ def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResp
     lost_settle(chats)
     provider = get_provider()
     context = {
+        **extra,
         "project": project,
+        "draft": draft,
         "chats": chats,
         "has_earlier": has_earlier,
         "earliest": chats[0].created_at.isoformat() if chats else "",
         "earliest_id": chats[0].pk if chats else "",
         "query": query,
         "total": records.count(),
-        "chat_url": _chat_url(project),
+        "chat_url": _chat_url(project, draft),
         "assistant_label": provider.label,
         "offline": provider.name == "offline",
         "message_max_length": ChatHistory.MESSAGE_MAX_LENGTH,
@@ -105,9 +122,10 @@ def _chat_page(request: HtmxHttpRequest, *, project: Project | None) -> HttpResp
 @require_POST
 def send(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
+    draft = _draft_param(request, request.POST.get("draft"))
     message = request.POST.get("message", "")
     try:
-        chat = services.chat_send(user=request.user, message=message, chat_type=PLANNING, project=project)
+        chat = services.chat_send(user=request.user, message=message, chat_type=PLANNING, project=project, draft=draft)
     except services.ChatRejected as rejection:
         if request.htmx:
             response = TemplateResponse(
@@ -117,21 +135,23 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
                 response["Retry-After"] = str(rejection.retry_after)
             return reswap(retarget(response, "#composer-error"), "innerHTML")
         messages.error(request, str(rejection))
-        response = _chat_page(request, project=project)
-        response.context_data["draft"] = message
+        response = chat_page(request, project=project, draft=draft, typed=message)
         response.status_code = rejection.status
         return response
     if request.htmx:
-        total = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat.chat_type, project=project).count()
-        return TemplateResponse(request, "chat/chat.html#sent", {"chat": chat, "project": project, "total": total})
-    return redirect(_chat_url(project))
+        records = ChatHistory.objects.owned_by(request.user).in_chat(
+            chat_type=chat.chat_type, project=project, draft=draft
+        )
+        context = {"chat": chat, "project": project, "draft": draft, "total": records.count()}
+        return TemplateResponse(request, "chat/chat.html#sent", context)
+    return redirect(_chat_url(project, draft))
 
 
 def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | None = None) -> HttpResponse:
     if not request.htmx:
         if toast:
             messages.warning(request, toast)
-        return redirect(_chat_url(chat.project) + f"#chat-{chat.pk}")
+        return redirect(_chat_url(chat.project, chat.draft) + f"#chat-{chat.pk}")
     response = TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
     if toast:
         trigger_client_event(response, "toast", {"message": toast, "level": "warning"})
@@ -144,7 +164,7 @@ def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = _owned_chat(request, pk)
     lost_settle([chat])
     if not request.htmx:
-        return redirect(_chat_url(chat.project) + f"#chat-{chat.pk}")
+        return redirect(_chat_url(chat.project, chat.draft) + f"#chat-{chat.pk}")
     return TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
 
 
@@ -249,4 +269,5 @@ async def _page_chunks(request: HttpRequest, pk):
 def _final_reply_html(request: HttpRequest, chat: ChatHistory | None) -> str:
     if chat is None:
         return ""
-    return render_to_string("chat/chat.html#reply", {"chat": chat}, request=request)
+    # "finished": a draft's panel catches up with the conversation now.
+    return render_to_string("chat/chat.html#reply", {"chat": chat, "finished": True}, request=request)

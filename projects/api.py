@@ -16,8 +16,12 @@ from pydantic import AfterValidator
 
 from catalyst.api import BodyIn, Day, IsoDate, Moment, Text, errors
 from catalyst.shortcuts import get_or_404
+from chat import services as chat_services
+from chat.models import ChatHistory
+from projects import services
+from projects.drafts import EMPTY_DRAFT, DraftInvalid
 from projects.forms import ProjectFilterForm, ProjectForm, TaskForm
-from projects.models import Progress, Project, Task
+from projects.models import Progress, Project, ProjectDraft, Task
 
 router = Router(tags=["projects"])
 
@@ -306,4 +310,159 @@ def delete_task(request: HttpRequest, project_id: str, task_id: str):
     project = _own_project(request, project_id)
     get_or_404(Task.objects.filter(project=project), task_id).delete()
     project.touch()
+    return {"success": True}
+
+
+# --- Project drafts: a project planned in conversation, before it exists ----------
+
+drafts_router = Router(tags=["project drafts"])
+
+
+class DraftTaskIn(BodyIn):
+    title: Text(200)
+    description: Description = ""
+    priority: PriorityName = "medium"
+    estimateHours: Hours | None = None  # noqa: N815 - the API's names
+    dueDate: IsoDate | None = None  # noqa: N815
+
+
+class DraftTaskOut(Schema):
+    title: str
+    description: str
+    priority: PriorityName
+    estimateHours: float | None
+    dueDate: Day | None
+
+
+class DraftIn(BodyIn):
+    """The whole draft as it should stand; the project and task rules apply (422 when one is broken)."""
+
+    name: Text(200) = ""
+    description: Description = ""
+    priority: PriorityName = "medium"
+    startDate: IsoDate | None = None  # noqa: N815 - the API's names
+    dueDate: IsoDate | None = None  # noqa: N815
+    tasks: list[DraftTaskIn] = Field(default_factory=list, max_length=50)
+
+
+class DraftStartIn(BodyIn):
+    message: Text(ChatHistory.MESSAGE_MAX_LENGTH, blank=False) = Field(
+        description="What the user wants to build: the conversation's first message."
+    )
+
+
+class DraftOut(Schema):
+    id: str = Field(alias="_id")
+    userId: str
+    name: str
+    description: str
+    priority: PriorityName
+    startDate: Day | None
+    dueDate: Day | None
+    tasks: list[DraftTaskOut]
+    problem: str = Field(description="Why the assistant's last draft was not used; empty when it was.")
+    chatIds: list[str] = Field(description="The conversation, oldest first (`/api/chat/{id}/stream` follows one).")
+    createdAt: Moment
+    updatedAt: Moment
+
+
+class DraftResponse(Schema):
+    success: Literal[True]
+    data: DraftOut
+
+
+class DraftListResponse(Schema):
+    success: Literal[True]
+    data: list[DraftOut]
+
+
+class DraftDeletedResponse(Schema):
+    success: Literal[True]
+
+
+def draft_data(draft: ProjectDraft, chat_ids: list[str] | None = None) -> dict:
+    if chat_ids is None:
+        chat_ids = [str(pk) for pk in draft.chats.order_by("created_at").values_list("pk", flat=True)]
+    return {
+        **{key: draft.data.get(key, value) for key, value in EMPTY_DRAFT.items()},
+        "_id": str(draft.pk),
+        "userId": str(draft.owner_id),
+        "problem": draft.problem,
+        "chatIds": chat_ids,
+        "createdAt": _iso(draft.created_at),
+        "updatedAt": _iso(draft.updated_at),
+    }
+
+
+def _own_draft(request: HttpRequest, draft_id: str) -> ProjectDraft:
+    return get_or_404(ProjectDraft.objects.owned_by(request.auth), draft_id)
+
+
+@drafts_router.get("", response={200: DraftListResponse, **errors(401)}, by_alias=True)
+def list_drafts(request: HttpRequest):
+    """The drafts in progress, most recently changed first."""
+    drafts = list(ProjectDraft.objects.owned_by(request.auth)[:100])
+    chats: dict = {}
+    for draft_id, chat_id in (
+        ChatHistory.objects.filter(draft__in=drafts).order_by("created_at").values_list("draft_id", "pk")
+    ):
+        chats.setdefault(draft_id, []).append(str(chat_id))
+    return {"success": True, "data": [draft_data(draft, chats.get(draft.pk, [])) for draft in drafts]}
+
+
+@drafts_router.post("", response={201: DraftResponse, **errors(400, 401, 403, 413, 422, 429, 503)}, by_alias=True)
+def start_draft(request: HttpRequest, payload: DraftStartIn):
+    """Start a draft with the user's description; the assistant's reply is being written (follow `chatIds[0]`)."""
+    draft = ProjectDraft.objects.create(owner=request.auth)
+    try:
+        chat_services.chat_send(user=request.auth, message=payload.message, draft=draft)
+    except chat_services.ChatRejected as rejection:
+        draft.delete()
+        raise HttpError(rejection.status, str(rejection)) from None
+    return Status(201, {"success": True, "data": draft_data(draft)})
+
+
+@drafts_router.get("/{draft_id}", response={200: DraftResponse, **errors(401, 404)}, by_alias=True)
+def get_draft(request: HttpRequest, draft_id: str):
+    return {"success": True, "data": draft_data(_own_draft(request, draft_id))}
+
+
+@drafts_router.put("/{draft_id}", response={200: DraftResponse, **errors(400, 401, 403, 404, 413, 422)}, by_alias=True)
+def update_draft(request: HttpRequest, draft_id: str, payload: DraftIn):
+    """Replace the draft with the user's version (a name may wait until the project is created)."""
+    draft = _own_draft(request, draft_id)
+    data = payload.model_dump(mode="json")
+    try:
+        services.draft_save(draft=draft, data=data)
+    except DraftInvalid as invalid:
+        raise HttpError(422, " ".join(invalid.problems)) from None
+    return {"success": True, "data": draft_data(draft)}
+
+
+@drafts_router.post("/{draft_id}/refresh", response={200: DraftResponse, **errors(401, 403, 404)}, by_alias=True)
+def refresh_draft(request: HttpRequest, draft_id: str):
+    """Let the assistant bring the draft up to date with its finished exchanges.
+
+    Nothing changes when it has read them all. When its plan cannot be used
+    (after one repair attempt), the draft stays as it was and ``problem`` says why.
+    """
+    draft = services.draft_refresh(draft=_own_draft(request, draft_id))
+    return {"success": True, "data": draft_data(draft)}
+
+
+@drafts_router.post("/{draft_id}/create", response={201: ProjectResponse, **errors(401, 403, 404, 422)}, by_alias=True)
+def create_from_draft(request: HttpRequest, draft_id: str):
+    """Create the project and all its tasks in one step; the draft's conversation becomes its planning chat."""
+    draft = _own_draft(request, draft_id)
+    try:
+        project = services.project_create_from_draft(draft=draft)
+    except DraftInvalid as invalid:
+        raise HttpError(422, " ".join(invalid.problems)) from None
+    return Status(201, _project_with_tasks(project))
+
+
+@drafts_router.delete("/{draft_id}", response={200: DraftDeletedResponse, **errors(401, 403, 404)})
+def delete_draft(request: HttpRequest, draft_id: str):
+    """Discard the draft and its conversation."""
+    _own_draft(request, draft_id).delete()
     return {"success": True}

@@ -102,3 +102,22 @@ class ProjectFilterForm(forms.Form):
             if status:
                 projects = projects.filter(status=status)
         return projects.search(self.cleaned_data["q"])
+
+
+class DraftForm(ProjectForm):
+    """The project fields of a draft, by the project form's own rules."""
+
+    class Meta(ProjectForm.Meta):
+        fields = ("name", "description", "priority", "start_date", "due_date")
+        widgets = {**ProjectForm.Meta.widgets, "description": forms.Textarea(attrs={"rows": 3})}
+
+
+class DraftTaskForm(TaskForm):
+    """One task of a draft, by the task form's own rules."""
+
+    class Meta(TaskForm.Meta):
+        fields = ("title", "description", "priority", "estimate_hours", "due_date")
+        labels = {**TaskForm.Meta.labels, "title": "Title", "estimate_hours": "Hours"}
+
+
+DraftTaskFormSet = forms.formset_factory(DraftTaskForm, extra=0, max_num=50, absolute_max=50, validate_max=True)

@@ -298,3 +298,51 @@ class Task(models.Model):
             if status != self.status:
                 self.set_status(status)
             Task.objects.filter(project_id=self.project_id).save_order(ordered)
+
+
+def _empty_draft() -> dict:
+    from projects.drafts import EMPTY_DRAFT
+
+    return dict(EMPTY_DRAFT, tasks=[])
+
+
+class ProjectDraftQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "ProjectDraftQuerySet":
+        return self.filter(owner=user)
+
+
+class ProjectDraft(models.Model):
+    """A project being planned in conversation, before it is created.
+
+    ``data`` holds the plan in the JSON API's shape (``projects.drafts``):
+    what the assistant drafted, as the user then edited it. The draft's
+    conversation is the ``new-project`` chat records that point to it.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_drafts", db_column="userId"
+    )
+    data = models.JSONField(default=_empty_draft)
+    #: The newest exchange the assistant's drafting has read (its ``createdAt``).
+    drafted_through = models.DateTimeField(null=True, blank=True, db_column="draftedThrough")
+    #: Why the assistant's last draft was not used, in the user's words; empty when it was.
+    problem = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
+    updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
+
+    objects = ProjectDraftQuerySet.as_manager()
+
+    class Meta:
+        db_table = "projectdrafts"
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="draft_owner_updated")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return self.data.get("name") or "Untitled project"
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:draft", kwargs={"pk": self.pk})

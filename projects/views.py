@@ -9,6 +9,7 @@ import datetime
 from collections import Counter
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -21,9 +22,22 @@ from django_htmx.middleware import HtmxDetails
 
 from catalyst.db import all_or_nothing
 from catalyst.shortcuts import get_or_404
+from chat import services as chat_services
 from chat.models import ChatHistory
-from projects.forms import ProjectFilterForm, ProjectForm, TaskAddForm, TaskForm, TaskMoveForm, TaskStatusForm
-from projects.models import Progress, Project, Task
+from chat.views import chat_page
+from projects import services
+from projects.drafts import DraftInvalid
+from projects.forms import (
+    DraftForm,
+    DraftTaskFormSet,
+    ProjectFilterForm,
+    ProjectForm,
+    TaskAddForm,
+    TaskForm,
+    TaskMoveForm,
+    TaskStatusForm,
+)
+from projects.models import Progress, Project, ProjectDraft, Task
 
 DETAIL = "projects/project_detail.html"
 TASK_VIEWS = ("board", "list")
@@ -369,3 +383,205 @@ def task_move(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
         return _task_changed(request, project, f"“{task.title}” is already at the {edge}.", "warning")
     project.touch()
     return _task_changed(request, project, f"Moved “{task.title}” {direction}.")
+
+
+# --- New project by conversation --------------------------------------------------
+
+DRAFT_LIST_LIMIT = 20
+DRAFT_PANEL = "projects/_draft_panel.html"
+
+
+def _own_draft(request: HttpRequest, pk: str) -> ProjectDraft:
+    return get_or_404(ProjectDraft.objects.owned_by(request.user), pk)
+
+
+@require_GET
+def project_new(request: HtmxHttpRequest) -> HttpResponse:
+    """Start a project by describing it; drafts in progress are listed to pick up again."""
+    return _project_new_response(request)
+
+
+def _project_new_response(request: HtmxHttpRequest, *, typed: str = "", error: str = "", status: int = 200):
+    drafts = ProjectDraft.objects.owned_by(request.user)
+    context = {
+        "drafts": list(drafts[:DRAFT_LIST_LIMIT]),
+        "draft_count": drafts.count(),
+        "typed": typed,
+        "error": error,
+        "message_max_length": ChatHistory.MESSAGE_MAX_LENGTH,
+    }
+    return TemplateResponse(request, "projects/project_new.html", context, status=status)
+
+
+@require_POST
+def draft_start(request: HtmxHttpRequest) -> HttpResponse:
+    """A new draft whose conversation opens with the user's description."""
+    message = request.POST.get("message", "")
+    draft = ProjectDraft.objects.create(owner=request.user)
+    try:
+        chat_services.chat_send(user=request.user, message=message, draft=draft)
+    except chat_services.ChatRejected as rejection:
+        draft.delete()
+        response = _project_new_response(request, typed=message, error=str(rejection), status=rejection.status)
+        if rejection.retry_after:
+            response["Retry-After"] = str(rejection.retry_after)
+        return response
+    return _redirect(request, draft.get_absolute_url())
+
+
+@require_http_methods(["GET", "POST"])
+def draft_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """The draft's conversation beside the draft; a POST keeps edits and acts on the draft."""
+    draft = _own_draft(request, pk)
+    if request.method == "GET":
+        return _draft_page(request, draft)
+    form = DraftForm(request.POST, prefix="draft")
+    formset = DraftTaskFormSet(request.POST, prefix="tasks")
+    new_task = request.POST.get("new_task", "").strip()
+    action, _, index = request.POST.get("action", "save").partition(":")
+    if action == "enter":  # Enter pressed in a field: add the task being typed, if any
+        action = "add" if new_task else "save"
+    if not (form.is_valid() and formset.is_valid()):
+        return _draft_panel_response(request, draft, form=form, formset=formset, new_task=new_task, status=422)
+    data = _draft_data(form, formset)
+    if action == "add" and new_task:
+        data["tasks"].append(_new_task(new_task))
+        new_task = ""
+    elif action in ("up", "down", "remove"):
+        _task_change(data["tasks"], action, index)
+    try:
+        services.draft_save(draft=draft, data=data)
+        if action == "create":
+            project = services.project_create_from_draft(draft=draft)
+    except DraftInvalid as invalid:
+        draft.refresh_from_db()
+        return _draft_panel_response(
+            request, draft, form=form, formset=formset, new_task=new_task, problems=invalid.problems, status=422
+        )
+    if action == "create":
+        messages.success(request, f"Created “{project.name}” with {_tasks_phrase(project.tasks.count())}.")
+        return _redirect(request, project.get_absolute_url())
+    if not request.htmx:
+        return redirect(draft)
+    return _draft_panel_response(request, draft, new_task=new_task, saved=True)
+
+
+def _tasks_phrase(count: int) -> str:
+    return f"{count} task{'s' if count != 1 else ''}"
+
+
+def _draft_data(form: DraftForm, formset) -> dict:
+    cleaned = form.cleaned_data
+    return {
+        "name": cleaned["name"],
+        "description": cleaned["description"],
+        "priority": cleaned["priority"],
+        "startDate": _iso(cleaned["start_date"]),
+        "dueDate": _iso(cleaned["due_date"]),
+        "tasks": [
+            {
+                "title": task["title"],
+                "description": task["description"],
+                "priority": task["priority"],
+                "estimateHours": float(task["estimate_hours"]) if task["estimate_hours"] is not None else None,
+                "dueDate": _iso(task["due_date"]),
+            }
+            for task in (task_form.cleaned_data for task_form in formset.forms)
+        ],
+    }
+
+
+def _iso(value: datetime.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _new_task(title: str) -> dict:
+    return {"title": title, "description": "", "priority": "medium", "estimateHours": None, "dueDate": None}
+
+
+def _task_change(tasks: list[dict], action: str, index: str) -> None:
+    try:
+        position = int(index)
+    except ValueError:
+        raise BadRequest("Which task?") from None
+    if not 0 <= position < len(tasks):
+        return  # gone already (another tab removed it): nothing to do
+    if action == "remove":
+        del tasks[position]
+        return
+    other = position - 1 if action == "up" else position + 1
+    if 0 <= other < len(tasks):
+        tasks[position], tasks[other] = tasks[other], tasks[position]
+
+
+def _draft_forms(draft: ProjectDraft) -> tuple[DraftForm, object]:
+    data = draft.data
+    form = DraftForm(
+        prefix="draft",
+        initial={
+            "name": data.get("name", ""),
+            "description": data.get("description", ""),
+            "priority": data.get("priority", "medium"),
+            "start_date": data.get("startDate"),
+            "due_date": data.get("dueDate"),
+        },
+    )
+    formset = DraftTaskFormSet(
+        prefix="tasks",
+        initial=[
+            {
+                "title": task["title"],
+                "description": task["description"],
+                "priority": task["priority"],
+                "estimate_hours": task["estimateHours"],
+                "due_date": task["dueDate"],
+            }
+            for task in data.get("tasks", [])
+        ],
+    )
+    return form, formset
+
+
+def _draft_panel_context(draft: ProjectDraft, *, form=None, formset=None, **extra) -> dict:
+    if form is None:
+        form, formset = _draft_forms(draft)
+    return {"draft": draft, "form": form, "formset": formset, **extra}
+
+
+def _draft_is_behind(draft: ProjectDraft) -> bool:
+    """Whether a finished exchange came after the assistant last drafted."""
+    finished = draft.chats.filter(status=ChatHistory.Status.COMPLETE)
+    if draft.drafted_through is not None:
+        finished = finished.filter(created_at__gt=draft.drafted_through)
+    return finished.exists()
+
+
+def _draft_page(request: HtmxHttpRequest, draft: ProjectDraft, **extra) -> HttpResponse:
+    panel = _draft_panel_context(draft, behind=_draft_is_behind(draft), **extra)
+    return chat_page(request, draft=draft, panel=panel)
+
+
+def _draft_panel_response(request: HtmxHttpRequest, draft: ProjectDraft, *, status: int = 200, **extra) -> HttpResponse:
+    if not request.htmx:
+        response = _draft_page(request, draft, **extra)
+        response.status_code = status
+        return response
+    return TemplateResponse(request, DRAFT_PANEL, {"panel": _draft_panel_context(draft, **extra)}, status=status)
+
+
+@require_POST
+def draft_refresh(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """Let the assistant bring the draft up to date with the conversation."""
+    draft = services.draft_refresh(draft=_own_draft(request, pk))
+    if not request.htmx:
+        return redirect(draft)
+    return _draft_panel_response(request, draft)
+
+
+@require_POST
+def draft_discard(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    draft = _own_draft(request, pk)
+    title = draft.title
+    draft.delete()
+    messages.success(request, f"Discarded the draft “{title}” and its conversation.")
+    return _redirect(request, reverse("projects:new"))

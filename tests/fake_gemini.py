@@ -11,6 +11,10 @@ the server received::
     fake_gemini.requests[0].system_instruction
 
 A script is used once per request, in order; the last one repeats.
+Structured-output requests (``:generateContent``) have their own scripts::
+
+    fake_gemini.script_structured(JsonReply({"name": "Bakery", ...}), JsonReply(text="{not json"))
+    fake_gemini.requests[-1].response_schema
 """
 
 import json
@@ -40,6 +44,18 @@ class Reply:
     safety_category: str | None = None
     prompt_tokens: int = 12
     response_tokens: int = 7
+
+
+@dataclass
+class JsonReply:
+    """A structured-output answer: ``payload`` as JSON, or ``text`` exactly as given (malformed, empty)."""
+
+    payload: object = None
+    text: str | None = None
+
+    @property
+    def body(self) -> str:
+        return self.text if self.text is not None else json.dumps(self.payload)
 
 
 @dataclass
@@ -96,6 +112,10 @@ class ReceivedRequest:
         return "".join(part.get("text", "") for part in parts)
 
     @property
+    def response_schema(self) -> dict | None:
+        return (self.body.get("generationConfig") or {}).get("responseJsonSchema")
+
+    @property
     def turns(self) -> list[tuple[str, str]]:
         return [
             (content.get("role", ""), "".join(part.get("text", "") for part in content.get("parts", [])))
@@ -106,6 +126,7 @@ class ReceivedRequest:
 class FakeGemini:
     def __init__(self):
         self._scripts: list = [Reply()]
+        self._structured: list = [JsonReply(text="")]
         self._lock = threading.Lock()
         self.requests: list[ReceivedRequest] = []
         #: Set when a client hung up while a reply was still being sent.
@@ -139,9 +160,15 @@ class FakeGemini:
         self.finished.clear()
         self.client_disconnected.clear()
 
-    def _next_script(self):
+    def script_structured(self, *scripts) -> None:
+        """What the structured-output requests get, one per request; the last repeats."""
         with self._lock:
-            return self._scripts.pop(0) if len(self._scripts) > 1 else self._scripts[0]
+            self._structured = list(scripts)
+
+    def _next_script(self, structured: bool = False):
+        with self._lock:
+            scripts = self._structured if structured else self._scripts
+            return scripts.pop(0) if len(scripts) > 1 else scripts[0]
 
     def _record(self, request: ReceivedRequest) -> None:
         with self._lock:
@@ -187,9 +214,15 @@ def _handler_for(fake: FakeGemini):
                     peer=self.client_address,
                 )
             )
-            script = fake._next_script()
+            structured = (
+                match["method"] == "generateContent"
+                and (body.get("generationConfig") or {}).get("responseMimeType") == "application/json"
+            )
+            script = fake._next_script(structured)
             if isinstance(script, Failure):
                 self._failure(script)
+            elif isinstance(script, JsonReply):
+                self._whole(Reply(chunks=[script.body] if script.body else []))
             elif match["method"] == "generateContent":
                 self._whole(script)
             else:

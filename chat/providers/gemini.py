@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 import random
 import re
@@ -22,6 +23,7 @@ from google.genai import errors, types
 
 from chat.providers.base import (
     Conversation,
+    DraftUnusable,
     EmptyReply,
     OutputLimitReached,
     Provider,
@@ -110,6 +112,41 @@ class GeminiProvider(Provider):
                         raise
                     await asyncio.sleep(self._delay(error, attempt))
                     attempt += 1
+
+    async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
+        """One structured-output call; ``current`` and ``problem`` are in the instruction already."""
+        from projects.drafts import SCHEMA
+
+        if not self.api_key:
+            raise ProviderMisconfigured(
+                "The Gemini provider has no API key. Set GEMINI_API_KEY, or use the offline one."
+            )
+        config = types.GenerateContentConfig(
+            system_instruction=conversation.system_instruction,
+            response_mime_type="application/json",
+            response_json_schema=SCHEMA,
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        )
+        contents = [types.Content(role=turn.role, parts=[types.Part(text=turn.text)]) for turn in conversation.turns()]
+        async with client_pool.use(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout) as client:
+            try:
+                response = await client.aio.models.generate_content(
+                    model=self.model_name, contents=contents, config=config
+                )
+            except errors.APIError as error:
+                raise _api_error(error) from error
+            except Exception as error:  # transport failures: refused, reset, timed out
+                logger.warning("Gemini draft request failed: %r", error)
+                raise ProviderUnavailable(
+                    "Could not reach the assistant (Gemini). Check the connection and try again in a moment."
+                ) from error
+        text = response.text or ""
+        if not text.strip():
+            raise DraftUnusable("The assistant sent back no draft.")
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise DraftUnusable("The assistant's draft was not valid JSON.") from None
 
     def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
         if attempt >= self.retries:

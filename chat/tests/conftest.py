@@ -1,46 +1,17 @@
-"""Fixtures for the chat tests: the fake Gemini server and a real ASGI server."""
+"""Fixtures for the chat tests: quick intervals (the root conftest's) and a real ASGI server."""
 
 import socket
 import threading
 import time
 
 import pytest
-from django.core.cache import cache
 
 from chat.generation import generations_stop_all
-from tests.fake_gemini import FakeGemini
 
 
 @pytest.fixture(autouse=True)
-def _quick_chat(settings):
-    """Short intervals so streaming tests finish fast; no reply outlives its test.
-
-    The cache is emptied first: send counts and leases are keyed by ids, which
-    a fresh test database hands out again.
-    """
-    cache.clear()
-    settings.CHAT_OFFLINE_CHUNK_DELAY = 0.001
-    settings.CHAT_FLUSH_INTERVAL = 0.05
-    settings.CHAT_POLL_INTERVAL = 0.05
-    settings.CHAT_PROVIDER_RETRY_BACKOFF = 0.01
-    # Rate windows far longer than any test, so no window boundary falls inside one.
-    settings.CHAT_SEND_WINDOW = settings.CHAT_SAVE_WINDOW = 3600
+def _quick_chat(quick_chat):
     yield
-    generations_stop_all()
-
-
-@pytest.fixture
-def fake_gemini(settings):
-    """The real google-genai client talking to a local fake Gemini server."""
-    server = FakeGemini().start()
-    settings.AI_PROVIDER = "gemini"
-    settings.GEMINI_API_KEY = "test-key"
-    settings.GEMINI_BASE_URL = server.url
-    settings.GEMINI_MODEL = "gemini-test-model"
-    settings.CHAT_PROVIDER_TIMEOUT = 5
-    yield server
-    generations_stop_all()
-    server.stop()
 
 
 @pytest.fixture
