@@ -566,7 +566,8 @@ def _draft_panel_response(request: HtmxHttpRequest, draft: ProjectDraft, *, stat
         response = _draft_page(request, draft, **extra)
         response.status_code = status
         return response
-    return TemplateResponse(request, DRAFT_PANEL, {"panel": _draft_panel_context(draft, **extra)}, status=status)
+    context = {"panel": _draft_panel_context(draft, **extra), "oob": True}  # the page's heading follows the name
+    return TemplateResponse(request, DRAFT_PANEL, context, status=status)
 
 
 @require_POST

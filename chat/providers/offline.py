@@ -5,7 +5,7 @@ import calendar
 import datetime
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -45,6 +45,12 @@ class OfflineProvider(Provider):
 
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
         # The draft is built by rules, so there is never a previous answer to repair: ``problem`` is unused.
+        # A drafting conversation ends with the request to draft: the user's newest words are the last
+        # user turn before it.
+        turns = list(conversation.history)
+        newest = max((index for index, turn in enumerate(turns) if turn.role == "user"), default=None)
+        if newest is not None:
+            conversation = replace(conversation, history=tuple(turns[:newest]), message=turns[newest].text)
         return offline_draft(conversation, current)
 
 

@@ -1,6 +1,8 @@
 """New project by conversation: drafts, the model's structured plan, and creating the project."""
 
 
+import json
+
 import pytest
 
 from chat.models import ChatHistory
@@ -348,3 +350,25 @@ def test_the_api_sends_more_messages_into_a_draft(client, user, fake_gemini):
     assert response.status_code == 200
     chat = ChatHistory.objects.get()
     assert (chat.draft_id, chat.chat_type) == (draft.pk, "new-project")
+
+
+# --- With the offline assistant ---
+
+
+def test_the_offline_assistant_drafts_from_the_users_own_words(client, user, settings):
+    settings.AI_PROVIDER = "offline"
+    draft = start(client, "Open a bakery called Crumb by the end of March.\n- Find premises\n- Buy ovens (6h)\n")
+    refresh(client, draft)
+    assert draft.data["name"] == "Crumb"
+    assert [task["title"] for task in draft.data["tasks"]] == ["Find premises", "Buy ovens"]
+    assert draft.data["dueDate"].endswith("-03-31")
+
+    client.post("/chat/send/", {"draft": draft.pk, "message": "- Hire two bakers"})
+    wait_until_settled(draft.chats.order_by("-created_at").first())
+    refresh(client, draft)
+    assert [task["title"] for task in draft.data["tasks"]] == ["Find premises", "Buy ovens", "Hire two bakers"]
+    assert "Write the project plan" not in json.dumps(draft.data)
+
+    response = panel_post(client, draft, draft.data, action="create")
+    assert response["HX-Redirect"] == Project.objects.get().get_absolute_url()
+    assert Project.objects.get().tasks.count() == 3
