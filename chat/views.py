@@ -165,7 +165,7 @@ def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     lost_settle([chat])
     if not request.htmx:
         return redirect(_chat_url(chat.project, chat.draft) + f"#chat-{chat.pk}")
-    return TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
+    return TemplateResponse(request, "chat/chat.html#reply", {"chat": chat, "finished": True})
 
 
 @require_POST

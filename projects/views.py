@@ -6,6 +6,7 @@ redirect back to the project page (post/redirect/get).
 """
 
 import datetime
+import functools
 from collections import Counter
 
 from django.contrib import messages
@@ -557,7 +558,9 @@ def _draft_is_behind(draft: ProjectDraft) -> bool:
 
 
 def _draft_page(request: HtmxHttpRequest, draft: ProjectDraft, **extra) -> HttpResponse:
-    panel = _draft_panel_context(draft, behind=_draft_is_behind(draft), **extra)
+    # Asked while the page renders, after the conversation is read: a reply that finishes in
+    # between is then either still streaming (and asks for the draft when done) or counted here.
+    panel = _draft_panel_context(draft, behind=functools.partial(_draft_is_behind, draft), **extra)
     return chat_page(request, draft=draft, panel=panel)
 
 

@@ -69,7 +69,7 @@ def test_plan_a_project_on_the_board_and_see_the_dashboard_follow(page, log_in):
 def test_list_view_edit_in_place_bad_input_and_another_users_view(page, log_in):
     owner = UserFactory()
     log_in(owner)
-    page.goto("/projects/new/")
+    page.goto("/projects/new/blank/")
     page.get_by_label("Name").fill("Garden")
     page.get_by_label("Start date").fill("2030-05-02")
     page.get_by_label("Due date").fill("2030-05-01")

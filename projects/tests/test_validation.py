@@ -37,7 +37,7 @@ VALID_PROJECT = {"name": "Rocket", "status": "planning", "priority": "medium"}
     ],
 )
 def test_bad_project_input_shows_inline_errors_and_saves_nothing(client, user, change, field, message):
-    response = client.post("/projects/new/", {**VALID_PROJECT, **change}, headers=HTMX)
+    response = client.post("/projects/new/blank/", {**VALID_PROJECT, **change}, headers=HTMX)
     body = response.content.decode()
     assert response.status_code == 422
     assert "<html" not in body
@@ -49,7 +49,7 @@ def test_bad_project_input_shows_inline_errors_and_saves_nothing(client, user, c
 
 
 def test_bad_project_input_without_javascript_shows_the_whole_page(client, user):
-    response = client.post("/projects/new/", {**VALID_PROJECT, "name": ""})
+    response = client.post("/projects/new/blank/", {**VALID_PROJECT, "name": ""})
     assert response.status_code == 422
     assert "<html" in response.content.decode()
     assert "Give the project a name." in response.content.decode()

@@ -140,7 +140,7 @@ def test_project_list_with_an_unknown_status_says_so_and_shows_current_projects(
 
 def test_create_a_blank_project_and_land_on_its_page(client, user):
     response = client.post(
-        "/projects/new/",
+        "/projects/new/blank/",
         {"name": "  Rocket  ", "description": "To the moon", "status": "active", "priority": "high"},
     )
     project = Project.objects.get()
@@ -151,7 +151,7 @@ def test_create_a_blank_project_and_land_on_its_page(client, user):
 
 
 def test_create_with_htmx_redirects_the_client(client, user):
-    response = client.post("/projects/new/", {"name": "Rocket", "status": "planning", "priority": "low"}, headers=HTMX)
+    response = client.post("/projects/new/blank/", {"name": "Rocket", "status": "planning", "priority": "low"}, headers=HTMX)
     assert response.status_code == 200
     assert response["HX-Redirect"] == Project.objects.get().get_absolute_url()
 
