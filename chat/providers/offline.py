@@ -4,7 +4,7 @@ import asyncio
 import calendar
 import datetime
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -43,6 +43,15 @@ class OfflineProvider(Provider):
             yield TextDelta(chunk)
         yield ReplyFinished(prompt_tokens=None, response_tokens=None)
 
+    async def propose_changes(
+        self, conversation: Conversation, *, kind: str, task_id: str = "", problem: str = ""
+    ) -> dict:
+        # The proposal is built by rules that keep to the schema, so there is never an answer to repair:
+        # ``problem`` is unused.
+        if conversation.project is None:
+            return {"summary": "There is no project in this chat to change.", "changes": []}
+        return offline_proposal(conversation.project, kind=kind, task_id=task_id, today=conversation.today)
+
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
         # The draft is built by rules, so there is never a previous answer to repair: ``problem`` is unused.
         # A drafting conversation ends with the request to draft: the user's newest words are the last
@@ -62,6 +71,8 @@ def offline_answer(conversation: Conversation) -> str:
     project = conversation.project
     if project is None:
         return _general_answer(conversation, words)
+    if words & REPORT_WORDS:
+        return _status_report(project, conversation.today)
     if words & {"overdue", "late", "behind", "missed", "slipping"}:
         return _overdue_answer(project, conversation.today)
     if words & {"next", "start", "focus", "first", "priority", "prioritise", "prioritize", "should"}:
@@ -169,6 +180,97 @@ def _overview_answer(project: ProjectFacts, today: datetime.date) -> str:
         lines.append(f"- Suggested next step: **{task.title}**")
     lines += ["", 'Ask me "what is overdue?", "what should I do next?" or "list the tasks" for details.']
     return "\n".join(lines) + "\n"
+
+
+#: Words that ask for a status report ("summarise where we are", "write a status report").
+REPORT_WORDS = {"summarise", "summarize", "summary", "report"}
+#: How many titles a report section lists before it says how many more there are.
+REPORT_LISTED = 5
+REPORT_NEXT_STEPS = 3
+PRIORITY_RANK = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+
+
+def _status_report(project: ProjectFacts, today: datetime.date) -> str:
+    """A short status report the user can paste into an update: what is done, under way, late, and next."""
+    tasks = project.tasks
+    if not tasks:
+        return (
+            f"**{project.name}** has no tasks yet, so there is nothing to report. "
+            "Add the first few steps and ask again.\n"
+        )
+    done = [task for task in tasks if task.status == "done"]
+    doing = [task for task in tasks if task.status == "in-progress"]
+    late = sorted((task for task in tasks if _days_late(task, today)), key=lambda task: task.due_date)
+    lines = [f"**Status report: {project.name}** ({today:%B %-d, %Y})", ""]
+    lines += _report_section(f"**Done:** {len(done)} of {_count(len(tasks), 'task')}", done, lambda t: t.title)
+    lines += _report_section(
+        f"**In progress:** {_count(len(doing), 'task')}", doing, lambda t: _due_note(t.title, t, today)
+    )
+    lines += _report_section(
+        f"**Overdue:** {_count(len(late), 'task')}",
+        late,
+        lambda t: f"{t.title} — {_count(_days_late(t, today), 'day')} late (due {t.due_date:%b %-d})",
+    )
+    lines += ["**Next steps:**", ""]
+    upcoming = _by_urgency(project.open_tasks, today)[:REPORT_NEXT_STEPS]
+    if upcoming:
+        lines += [f"{number}. {_next_step_line(task, today)}" for number, task in enumerate(upcoming, 1)]
+    else:
+        lines.append("Every task is done: review the outcome and plan what comes next.")
+    return "\n".join(lines) + "\n"
+
+
+def _report_section(heading: str, tasks: list[TaskFacts], line) -> list[str]:
+    """A heading with a bullet per task, at most ``REPORT_LISTED`` of them so the report stays short."""
+    if not tasks:
+        return [heading, ""]
+    bullets = [f"- {line(task)}" for task in tasks[:REPORT_LISTED]]
+    if len(tasks) > REPORT_LISTED:
+        bullets.append(f"- …and {len(tasks) - REPORT_LISTED} more")
+    return [heading, "", *bullets, ""]
+
+
+def _next_step_line(task: TaskFacts, today: datetime.date) -> str:
+    bits = [f"{task.priority} priority"]
+    if days := _days_late(task, today):
+        bits.append(f"**{_count(days, 'day')} overdue**")
+    elif task.status == "in-progress":
+        bits.append("in progress")
+    return _due_note(f"{task.title} — {', '.join(bits)}", task, today)
+
+
+def _due_note(text: str, task: TaskFacts, today: datetime.date) -> str:
+    """``text`` followed by the task's due date, when it has one that is not already past."""
+    if task.due_date and not _days_late(task, today):
+        return f"{text} (due {task.due_date:%b %-d})"
+    return text
+
+
+def _days_late(task: TaskFacts, today: datetime.date) -> int:
+    """Days past the due date of an open task; 0 when it is done, undated or not late.
+
+    Counted from the conversation's ``today`` rather than ``is_overdue``, so the
+    reports and proposals say the same number of days as the dates they show.
+    """
+    if task.status == "done" or task.due_date is None or task.due_date >= today:
+        return 0
+    return (today - task.due_date).days
+
+
+def _by_urgency(tasks: Iterable[TaskFacts], today: datetime.date) -> list[TaskFacts]:
+    """Tasks in the order a planner would take them: overdue first, then by priority, then by due date."""
+    return sorted(
+        tasks,
+        key=lambda task: (
+            not _days_late(task, today),
+            PRIORITY_RANK.get(task.priority, 2),
+            task.due_date or datetime.date.max,
+        ),
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 PLANNING_WORDS = {"plan", "planning", "new", "start", "launch", "idea", "goal", "create", "organise", "organize"}
@@ -879,3 +981,198 @@ def _questions(draft: dict, words: DraftWords, messages: list[str]) -> list[str]
     if any(CONSTRAINT.search(message) for message in messages):
         return ["Anything else to plan around, such as risks or who does which task?"]
     return ["Any constraints to plan around: a budget, or how many people will work on it?"]
+
+
+# --- Proposed changes to a project the user already has ---
+
+#: A planner's review proposes a handful of changes, not a rewrite.
+PROPOSAL_LIMIT = 8
+ESTIMATE_PROPOSALS = 3
+RESCHEDULE_DAYS = 7
+QUICK_HOURS, USUAL_HOURS, LARGE_HOURS = 2.0, 4.0, 8.0
+QUICK_WORK = re.compile(r"\b(?:call|phone|e-?mail|review|reply|check|read|send|confirm|book)(?:s|es|ed|ing)?\b", re.I)
+LARGE_WORK = re.compile(
+    r"\b(?:build|built|implement|implementation|design|develop|development|redesign|migrate|migration|refactor)"
+    r"(?:s|ed|ing)?\b",
+    re.I,
+)
+REVIEW_TITLE = "Review the outcome and plan next steps"
+FIRST_STEPS_TITLE = "Write down the first steps toward the goal"
+PHASES = (
+    ("Research", "Gather what the task needs: facts, examples, constraints and who to ask."),
+    ("Draft", "Make a first complete version, rough edges and all."),
+    ("Review", "Check the draft against what the task asks for and collect feedback."),
+    ("Finish", "Make the final changes and wrap the task up."),
+)
+STEP_RANGE = (3, 8)
+CHANGE_FIELDS = ("title", "description", "priority", "status", "estimateHours", "dueDate")
+
+
+def offline_proposal(project: ProjectFacts, *, kind: str, task_id: str = "", today: datetime.date) -> dict:
+    """Changes to ``project`` in the shape of ``projects.proposals.SCHEMA``, made by rules from its data.
+
+    ``kind`` is ``"changes"`` (a planner's review of the whole project) or
+    ``"breakdown"`` (the task ``task_id`` split into steps). Deterministic, so
+    the same project on the same day always gets the same proposal.
+    """
+    if kind == "breakdown":
+        return _breakdown(project, task_id)
+    if kind == "changes":
+        return _review(project, today)
+    raise ValueError(f"Unknown kind of proposal: {kind!r}")
+
+
+def _change(task_id: str, fields: dict, reason: str) -> dict:
+    """A change to one task: the fields given, null (no change) for the rest."""
+    return {"action": "change", "taskId": task_id, **dict.fromkeys(CHANGE_FIELDS), **fields, "reason": reason}
+
+
+def _addition(fields: dict, reason: str) -> dict:
+    """A new task: every field stated, so the task is exactly what the user reviews."""
+    task = {"title": "", "description": "", "priority": "medium", "status": "todo", "estimateHours": None}
+    return {"action": "add", "taskId": None, **task, "dueDate": None, **fields, "reason": reason}
+
+
+def _review(project: ProjectFacts, today: datetime.date) -> dict:
+    """A planner's review: overdue tasks rescheduled (and raised), missing estimates filled in, what comes next."""
+    if not project.open_tasks:
+        return _after_last_task(project, today)
+    changes, rescheduled, raised, estimated = [], 0, 0, 0
+    for task in _by_urgency((task for task in project.open_tasks if task.id), today):
+        fields, reasons = {}, []
+        if late := _reschedule(task, project, today):
+            fields.update(late[0])
+            reasons.append(late[1])
+            rescheduled += 1
+            raised += "priority" in late[0]
+        if task.estimate_hours is None and estimated < ESTIMATE_PROPOSALS:
+            hours, kind_of_work = _work_hours(task.title)
+            fields["estimateHours"] = hours
+            reasons.append(f"it has no estimate, and about {hours:g} h is usual for {kind_of_work}")
+            estimated += 1
+        if fields:
+            changes.append(_change(task.id, fields, _capitalised("; ".join(reasons)) + "."))
+        if len(changes) == PROPOSAL_LIMIT:
+            break
+    return {"summary": _review_summary(rescheduled, raised, estimated), "changes": changes}
+
+
+def _reschedule(task: TaskFacts, project: ProjectFacts, today: datetime.date) -> tuple[dict, str] | None:
+    """A new due date for an overdue task (and high priority, when it sat lower), with the reason; else None."""
+    days = _days_late(task, today)
+    if not days:
+        return None
+    due, when = _new_due_date(project, today)
+    fields = {"dueDate": due.isoformat()}
+    reason = f"it is {_count(days, 'day')} overdue, so it moves to {when}"
+    if PRIORITY_RANK.get(task.priority, 2) > PRIORITY_RANK["high"]:
+        fields["priority"] = "high"
+        reason += ", and up to high priority so it is not missed again"
+    return fields, reason
+
+
+def _new_due_date(project: ProjectFacts, today: datetime.date) -> tuple[datetime.date, str]:
+    """A week from today, or the project's own due date when that comes sooner (and is still ahead)."""
+    due = today + datetime.timedelta(days=RESCHEDULE_DAYS)
+    if project.due_date and today < project.due_date < due:
+        return project.due_date, f"the project's due date ({project.due_date:%b %-d})"
+    return due, f"a week from today ({due:%b %-d})"
+
+
+def _work_hours(title: str) -> tuple[float, str]:
+    """An estimate from the kind of work the title names, and that kind; the verb named first decides."""
+    quick, large = QUICK_WORK.search(title), LARGE_WORK.search(title)
+    if quick and (not large or quick.start() < large.start()):
+        return QUICK_HOURS, "a short task such as a call, email or review"
+    if large:
+        return LARGE_HOURS, "build, implementation or design work"
+    return USUAL_HOURS, "a task of ordinary size"
+
+
+def _review_summary(rescheduled: int, raised: int, estimated: int) -> str:
+    parts = []
+    if rescheduled:
+        parts.append(f"new due dates for {_count(rescheduled, 'overdue task')}")
+        if raised:
+            parts[-1] += f" ({raised} raised to high priority)"
+    if estimated:
+        parts.append(f"estimates for {_count(estimated, 'task')} without one")
+    if not parts:
+        return "The plan looks in order: nothing is overdue and every open task has an estimate."
+    return "Proposed: " + " and ".join(parts) + "."
+
+
+def _after_last_task(project: ProjectFacts, today: datetime.date) -> dict:
+    """With nothing left open, the one change worth proposing is the step that comes next."""
+    due, _ = _new_due_date(project, today)
+    if not project.tasks:
+        reason = "The project has no tasks yet; writing down the first steps turns the goal into a plan."
+        fields = {"title": FIRST_STEPS_TITLE, "priority": "high", "dueDate": due.isoformat()}
+        return {"summary": "Proposed: a first task to plan the work.", "changes": [_addition(fields, reason)]}
+    if any(task.title.casefold() == REVIEW_TITLE.casefold() for task in project.tasks):
+        return {"summary": "The plan looks in order: every task is done, the review included.", "changes": []}
+    hours, _ = _work_hours(REVIEW_TITLE)
+    fields = {"title": REVIEW_TITLE, "estimateHours": hours, "dueDate": due.isoformat()}
+    reason = f"All {_count(len(project.tasks), 'task')} are done; a review closes the work and sets up what is next."
+    if len(project.tasks) == 1:
+        reason = "The only task is done; a review closes the work and sets up what is next."
+    return {"summary": "Proposed: a review, since every task is done.", "changes": [_addition(fields, reason)]}
+
+
+def _breakdown(project: ProjectFacts, task_id: str) -> dict:
+    """3 to 8 new tasks that split one task into steps, each within the task's priority, estimate and date."""
+    parent = next((task for task in project.tasks if task.id and task.id == str(task_id)), None)
+    if parent is None:
+        return {"summary": f"There is no task with id {task_id!r} in this project to break down.", "changes": []}
+    steps, source = _steps(parent)
+    hours = round(parent.estimate_hours / len(steps), 1) if parent.estimate_hours is not None else None
+    name = _shorten(parent.title, TITLE_LENGTH, ellipsis=True)
+    changes = [
+        _addition(
+            {
+                "title": title,
+                "description": detail,
+                "priority": parent.priority,
+                "estimateHours": hours,
+                "dueDate": parent.due_date.isoformat() if parent.due_date else None,
+            },
+            f"Step {number} of {len(steps)} toward “{name}”.",
+        )
+        for number, (title, detail) in enumerate(steps, 1)
+    ]
+    return {"summary": f"“{name}” split into {len(steps)} steps {source}.", "changes": changes}
+
+
+def _steps(parent: TaskFacts) -> tuple[list[tuple[str, str]], str]:
+    """Each step's title and description, and where they came from.
+
+    The user's own words win: the description's list items, else its
+    sentences, when there are enough of them to be a breakdown; otherwise the
+    phases most work goes through, worded for the task.
+    """
+    low, high = STEP_RANGE
+    for items, source in (
+        (_list_items(parent.description), "from the items in its description"),
+        (_sentences(_prose(parent.description)), "from the sentences of its description"),
+    ):
+        steps = _step_titles(items)
+        if len(steps) >= low:
+            if len(steps) > high:
+                source += f" (the first {high} of {len(steps)})"
+            return steps[:high], source
+    room = LINE_LIMIT - max(len(phase) for phase, _ in PHASES) - 2
+    title = _shorten(parent.title, room, ellipsis=True)
+    return [(f"{phase}: {title}", detail) for phase, detail in PHASES], "following the usual phases of the work"
+
+
+def _step_titles(items: list[str]) -> list[tuple[str, str]]:
+    """Items as step titles (the full text as the description when the title had to be cut), repeats dropped."""
+    steps, seen = [], set()
+    for item in items:
+        text = re.sub(r"\s+", " ", item).strip().rstrip(".;,:")
+        if not text or text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        title = _capitalised(_shorten(text, LINE_LIMIT, ellipsis=True))
+        steps.append((title, text[:TEXT_LIMIT] if title != _capitalised(text) else ""))
+    return steps
