@@ -2,6 +2,7 @@
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -22,7 +23,7 @@ from chat.markdown import StreamingMarkdown
 from chat.models import ChatHistory
 from chat.providers import get_provider
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
-from projects.models import Project, ProjectDraft
+from projects.models import Project, ProjectDraft, Proposal, ProposalChange
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -81,6 +82,13 @@ def chat_page(
     """
     chat_type = PLANNING if draft is None else ChatHistory.ChatType.NEW_PROJECT
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat_type, project=project, draft=draft)
+    if project is not None:  # a project's chat shows the proposals made in it
+        records = records.prefetch_related(
+            Prefetch(
+                "proposals",
+                Proposal.objects.prefetch_related(Prefetch("changes", ProposalChange.objects.select_related("task"))),
+            )
+        )
     query = request.GET.get("q", "").strip()[:200]
     before = None if query else moment_param(request.GET.get("before", ""), name="before")
     if query:

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Literal
 
 from django import forms
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -21,7 +22,7 @@ from chat.models import ChatHistory
 from projects import services
 from projects.drafts import EMPTY_DRAFT, DraftInvalid
 from projects.forms import ProjectFilterForm, ProjectForm, TaskForm
-from projects.models import Progress, Project, ProjectDraft, Task
+from projects.models import Progress, Project, ProjectDraft, Proposal, ProposalChange, Task
 
 router = Router(tags=["projects"])
 
@@ -466,3 +467,140 @@ def delete_draft(request: HttpRequest, draft_id: str):
     """Discard the draft and its conversation."""
     _own_draft(request, draft_id).delete()
     return {"success": True}
+
+
+# --- Proposals: the assistant's changes to a project, applied only when accepted ---
+
+
+class ProposalIn(BodyIn):
+    kind: Literal["changes", "breakdown"] = "changes"
+    taskId: str | None = Field(None, description="The task to break down (kind `breakdown`).")
+
+
+class DecisionIn(BodyIn):
+    decision: Literal["accept", "reject"]
+
+
+class ProposalChangeOut(Schema):
+    id: str = Field(alias="_id")
+    action: Literal["add", "change", "remove"]
+    taskId: str | None = Field(description="The task changed or removed; for an accepted add, the task it created.")
+    taskTitle: str
+    fields: dict = Field(description="The proposed values, by the task's API field names.")
+    before: dict = Field(description="The task's values for those fields when the change was proposed.")
+    reason: str
+    status: Literal["pending", "accepted", "rejected"]
+    stale: bool = Field(description="The task changed after the proposal: accepting answers 409.")
+    decidedAt: Moment | None
+
+
+class ProposalOut(Schema):
+    id: str = Field(alias="_id")
+    projectId: str
+    chatId: str = Field(description="The planning-chat exchange that shows it.")
+    kind: Literal["changes", "breakdown"]
+    summary: str
+    model: str
+    changes: list[ProposalChangeOut]
+    createdAt: Moment
+
+
+class ProposalResponse(Schema):
+    success: Literal[True]
+    data: ProposalOut
+
+
+class ProposalListResponse(Schema):
+    success: Literal[True]
+    data: list[ProposalOut]
+
+
+def proposal_data(proposal: Proposal) -> dict:
+    return {
+        "_id": str(proposal.pk),
+        "projectId": str(proposal.project_id),
+        "chatId": str(proposal.chat_id),
+        "kind": proposal.kind,
+        "summary": proposal.summary,
+        "model": proposal.model_name,
+        "changes": [
+            {
+                "_id": str(change.pk),
+                "action": change.action,
+                "taskId": None if change.task_id is None else str(change.task_id),
+                "taskTitle": change.task_title,
+                "fields": change.fields,
+                "before": change.before,
+                "reason": change.reason,
+                "status": change.status,
+                "stale": change.is_stale,
+                "decidedAt": _iso(change.decided_at),
+            }
+            for change in proposal.changes.all()
+        ],
+        "createdAt": _iso(proposal.created_at),
+    }
+
+
+def _proposals(project: Project):
+    return Proposal.objects.filter(project=project).prefetch_related(
+        Prefetch("changes", ProposalChange.objects.select_related("task"))
+    )
+
+
+@router.get("/{project_id}/proposals", response={200: ProposalListResponse, **errors(401, 404)}, by_alias=True)
+def list_proposals(request: HttpRequest, project_id: str):
+    """The project's proposals, newest first (the last 50)."""
+    project = _own_project(request, project_id)
+    return {"success": True, "data": [proposal_data(p) for p in _proposals(project)[:50]]}
+
+
+@router.post(
+    "/{project_id}/proposals",
+    response={201: ProposalResponse, **errors(400, 401, 403, 404, 429, 502, 503, 504)},
+    by_alias=True,
+)
+def create_proposal(request: HttpRequest, project_id: str, payload: ProposalIn):
+    """Ask the assistant for changes (or a 3–8 task breakdown of `taskId`); nothing changes until accepted."""
+    project = _own_project(request, project_id)
+    task = None
+    if payload.kind == "breakdown":
+        if not payload.taskId:
+            raise HttpError(400, "Invalid request. taskId: required to break a task down")
+        task = get_or_404(Task.objects.filter(project=project), payload.taskId)
+    try:
+        proposal = services.proposal_create(project=project, kind=payload.kind, task=task)
+    except services.ProposalRefused as refused:
+        raise HttpError(refused.status, str(refused)) from None
+    return Status(201, {"success": True, "data": proposal_data(_proposals(project).get(pk=proposal.pk))})
+
+
+@router.post(
+    "/{project_id}/proposals/{proposal_id}",
+    response={200: ProposalResponse, **errors(400, 401, 403, 404)},
+    by_alias=True,
+)
+def decide_proposal(request: HttpRequest, project_id: str, proposal_id: str, payload: DecisionIn):
+    """Accept or reject every pending change; stale ones stay pending (see `stale`)."""
+    project = _own_project(request, project_id)
+    proposal = get_or_404(_proposals(project), proposal_id)
+    services.proposal_decide_all(proposal=proposal, user=request.auth, accept=payload.decision == "accept")
+    return {"success": True, "data": proposal_data(_proposals(project).get(pk=proposal.pk))}
+
+
+@router.post(
+    "/{project_id}/proposals/{proposal_id}/changes/{change_id}",
+    response={200: ProposalResponse, **errors(400, 401, 403, 404, 409, 422)},
+    by_alias=True,
+)
+def decide_change(request: HttpRequest, project_id: str, proposal_id: str, change_id: str, payload: DecisionIn):
+    """Accept (apply) or reject one change; 409 when it was decided already or its task changed since."""
+    project = _own_project(request, project_id)
+    proposal = get_or_404(Proposal.objects.filter(project=project), proposal_id)
+    change = get_or_404(ProposalChange.objects.filter(proposal=proposal).select_related("task"), change_id)
+    change.proposal = proposal
+    try:
+        services.proposal_decide(change=change, user=request.auth, accept=payload.decision == "accept")
+    except services.ProposalRefused as refused:
+        raise HttpError(refused.status, str(refused)) from None
+    return {"success": True, "data": proposal_data(_proposals(project).get(pk=proposal.pk))}

@@ -206,6 +206,16 @@ class Task(models.Model):
     )
     position = models.PositiveIntegerField(default=0)
     completed_at = models.DateTimeField(null=True, blank=True, db_column="completedAt")
+    #: Provenance: the chat message whose accepted proposal created or last changed the task, and its model.
+    source_chat = models.ForeignKey(
+        "chat.ChatHistory",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_column="sourceChatId",
+    )
+    source_model = models.CharField(max_length=100, blank=True, db_column="sourceModel")
     created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
     updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 
@@ -346,3 +356,95 @@ class ProjectDraft(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("projects:draft", kwargs={"pk": self.pk})
+
+
+class Proposal(models.Model):
+    """Changes the assistant proposed to a project: nothing changes until the user accepts one.
+
+    ``chat`` is the planning-chat exchange that asked for them, which is
+    where the proposal shows and what an accepted change links back to.
+    """
+
+    class Kind(models.TextChoices):
+        CHANGES = "changes", "Suggested changes"
+        BREAKDOWN = "breakdown", "Task breakdown"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="proposals", db_column="projectId")
+    chat = models.ForeignKey("chat.ChatHistory", on_delete=models.CASCADE, related_name="proposals", db_column="chatId")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    summary = models.TextField(blank=True)
+    model_name = models.CharField(max_length=100, blank=True, db_column="model")
+    created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
+
+    class Meta:
+        db_table = "proposals"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.project_id}"
+
+
+class ProposalChange(models.Model):
+    """One proposed addition, change or removal of a task, and what the user decided."""
+
+    class Action(models.TextChoices):
+        ADD = "add", "Add"
+        CHANGE = "change", "Change"
+        REMOVE = "remove", "Remove"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="changes", db_column="proposalId")
+    position = models.PositiveIntegerField(default=0)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    #: The task changed or removed; for an accepted addition, the task it created.
+    task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_column="taskId"
+    )
+    task_title = models.CharField(max_length=200, blank=True, db_column="taskTitle")
+    #: The proposed values, by the API's field names; ``before`` holds the task's values for them.
+    fields = models.JSONField(default=dict)
+    before = models.JSONField(default=dict)
+    #: The task's ``updatedAt`` when proposed: an edit since makes the change stale.
+    task_updated_at = models.DateTimeField(null=True, blank=True, db_column="taskUpdatedAt")
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True, db_column="decidedAt")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_column="decidedBy",
+    )
+
+    class Meta:
+        db_table = "proposalchanges"
+        ordering = ["proposal", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.label}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def label(self) -> str:
+        """The task it is about: as it was called when proposed, or the title proposed for it."""
+        return self.task_title or self.fields.get("title", "")
+
+    @property
+    def is_stale(self) -> bool:
+        """A pending change or removal whose task was edited (or deleted) after the proposal."""
+        if not self.is_pending or self.action == self.Action.ADD:
+            return False
+        return self.task is None or self.task.updated_at != self.task_updated_at
+
+    def differences(self) -> list[tuple[str, object, object]]:
+        """(field, from, to) for each proposed value of a change."""
+        return [(name, self.before.get(name), value) for name, value in self.fields.items()]

@@ -25,4 +25,11 @@ urlpatterns = [
     path("projects/<str:pk>/tasks/<str:task_pk>/delete/", views.task_delete, name="task-delete"),
     path("projects/<str:pk>/tasks/<str:task_pk>/status/", views.task_status, name="task-status"),
     path("projects/<str:pk>/tasks/<str:task_pk>/move/", views.task_move, name="task-move"),
+    path("projects/<str:pk>/proposals/", views.proposal_create, name="proposal-create"),
+    path("projects/<str:pk>/proposals/<str:proposal_pk>/", views.proposal_decide, name="proposal"),
+    path(
+        "projects/<str:pk>/proposals/<str:proposal_pk>/changes/<str:change_pk>/",
+        views.proposal_change_decide,
+        name="proposal-change",
+    ),
 ]

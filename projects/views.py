@@ -38,7 +38,7 @@ from projects.forms import (
     TaskMoveForm,
     TaskStatusForm,
 )
-from projects.models import Progress, Project, ProjectDraft, Task
+from projects.models import Progress, Project, ProjectDraft, Proposal, ProposalChange, Task
 
 DETAIL = "projects/project_detail.html"
 TASK_VIEWS = ("board", "list")
@@ -589,3 +589,92 @@ def draft_discard(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     draft.delete()
     messages.success(request, f"Discarded the draft “{title}” and its conversation.")
     return _redirect(request, reverse("projects:new"))
+
+
+# --- Proposals: the assistant's changes, applied one by one when accepted ---
+
+PROPOSAL = "projects/_proposal.html"
+
+
+def _chat_anchor(project: Project, chat_pk) -> str:
+    return reverse("project-chat:page", args=[project.pk]) + f"#chat-{chat_pk}"
+
+
+@require_POST
+def proposal_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
+    """Ask for changes to the project, or a breakdown of one task; shown in the project's chat."""
+    project = _own_project(request, pk)
+    kind = request.POST.get("kind", Proposal.Kind.CHANGES)
+    if kind not in Proposal.Kind.values:
+        raise BadRequest("Unknown kind of proposal.")
+    task = None
+    if kind == Proposal.Kind.BREAKDOWN:
+        task = get_or_404(Task.objects.filter(project=project), request.POST.get("task", ""))
+    try:
+        proposal = services.proposal_create(project=project, kind=kind, task=task)
+    except services.ProposalRefused as refused:
+        if not request.htmx:
+            messages.error(request, str(refused))
+            return redirect(reverse("project-chat:page", args=[project.pk]))
+        response = _toast(HttpResponse(status=refused.status), str(refused), "error")
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return reswap(response, "none")
+    in_chat = request.htmx and request.htmx.target == "messages"
+    if not in_chat:  # asked from the board: the proposal is read in the chat
+        return _redirect(request, _chat_anchor(project, proposal.chat_id))
+    total = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=proposal.chat.chat_type, project=project)
+    context = {"chat": proposal.chat, "project": project, "total": total.count()}
+    return TemplateResponse(request, "chat/chat.html#sent", context)
+
+
+def _own_proposal(request: HttpRequest, pk: str, proposal_pk: str) -> Proposal:
+    project = _own_project(request, pk)
+    proposal = get_or_404(Proposal.objects.filter(project=project), proposal_pk)
+    proposal.project = project
+    return proposal
+
+
+def _proposal_response(request: HtmxHttpRequest, proposal: Proposal, note: str = "", level: str = "success"):
+    if not request.htmx:
+        if note:
+            messages.add_message(request, messages.SUCCESS if level == "success" else messages.WARNING, note)
+        return redirect(_chat_anchor(proposal.project, proposal.chat_id))
+    proposal = Proposal.objects.prefetch_related("changes__task").get(pk=proposal.pk)
+    response = TemplateResponse(request, PROPOSAL, {"proposal": proposal})
+    return _toast(response, note, level) if note else response
+
+
+def _decision(request: HttpRequest) -> bool:
+    decision = request.POST.get("decision")
+    if decision not in ("accept", "reject"):
+        raise BadRequest("Accept or reject?")
+    return decision == "accept"
+
+
+@require_POST
+def proposal_decide(request: HtmxHttpRequest, pk: str, proposal_pk: str) -> HttpResponse:
+    """Accept or reject every pending change of a proposal at once (stale ones wait)."""
+    proposal = _own_proposal(request, pk, proposal_pk)
+    accept = _decision(request)
+    decided, stale = services.proposal_decide_all(proposal=proposal, user=request.user, accept=accept)
+    note = f"{'Accepted' if accept else 'Rejected'} {decided} change{'s' if decided != 1 else ''}."
+    if stale:
+        note += f" {stale} changed task{'s' if stale != 1 else ''} left for you to look at."
+    return _proposal_response(request, proposal, note, "warning" if stale else "success")
+
+
+@require_POST
+def proposal_change_decide(request: HtmxHttpRequest, pk: str, proposal_pk: str, change_pk: str) -> HttpResponse:
+    proposal = _own_proposal(request, pk, proposal_pk)
+    change = get_or_404(ProposalChange.objects.filter(proposal=proposal).select_related("task"), change_pk)
+    change.proposal = proposal
+    try:
+        services.proposal_decide(change=change, user=request.user, accept=_decision(request))
+    except services.ProposalRefused as refused:
+        # The card shows why (a stale change says so), so it is swapped in as usual.
+        response = _proposal_response(request, proposal, str(refused), "warning")
+        if request.htmx:
+            response.status_code = refused.status
+        return response
+    return _proposal_response(request, proposal)

@@ -11,7 +11,6 @@ from django.utils.module_loading import import_string
 
 from chat.providers.base import (
     Conversation,
-    DraftUnusable,
     EmptyReply,
     OutputLimitReached,
     ProjectFacts,
@@ -26,11 +25,12 @@ from chat.providers.base import (
     TaskFacts,
     TextDelta,
     Turn,
+    UnusableAnswer,
 )
 
 __all__ = [
     "Conversation",
-    "DraftUnusable",
+    "UnusableAnswer",
     "EmptyReply",
     "OutputLimitReached",
     "ProjectFacts",

@@ -31,6 +31,9 @@ class TaskFacts:
     due_date: datetime.date | None = None
     estimate_hours: float | None = None
     is_overdue: bool = False
+    #: The task's key, as the model names it in proposed changes.
+    id: str = ""
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,10 @@ class OutputLimitReached(ProviderError):
         super().__init__("The reply reached the model's output limit. Continue to get the rest.")
 
 
-class DraftUnusable(ProviderError):
-    """The model's project draft could not be read or broke the draft's rules, even when asked again."""
+class UnusableAnswer(ProviderError):
+    """A structured answer (a draft, a proposal) that could not be read as JSON."""
 
-    kind = "invalid_draft"
+    kind = "unusable_answer"
 
 
 class StreamCut(ProviderError):
@@ -176,6 +179,18 @@ class Provider:
         raise NotImplementedError
 
     def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
+        raise NotImplementedError
+
+    async def propose_changes(
+        self, conversation: Conversation, *, kind: str, task_id: str = "", problem: str = ""
+    ) -> dict:
+        """Changes to ``conversation.project`` as JSON in the shape of ``projects.proposals``.
+
+        ``kind`` is ``"changes"`` (additions, edits and removals across the
+        project) or ``"breakdown"`` (3 to 8 new tasks that split the task
+        ``task_id`` into steps). ``problem`` says what was wrong with the
+        previous answer, when this is the one repair attempt. Unvalidated.
+        """
         raise NotImplementedError
 
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:

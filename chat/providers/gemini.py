@@ -23,7 +23,6 @@ from google.genai import errors, types
 
 from chat.providers.base import (
     Conversation,
-    DraftUnusable,
     EmptyReply,
     OutputLimitReached,
     Provider,
@@ -35,7 +34,10 @@ from chat.providers.base import (
     SafetyBlocked,
     StreamCut,
     TextDelta,
+    UnusableAnswer,
 )
+from projects.drafts import SCHEMA as DRAFT_SCHEMA
+from projects.proposals import SCHEMA as PROPOSAL_SCHEMA
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +116,17 @@ class GeminiProvider(Provider):
                     attempt += 1
 
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
-        """One structured-output call; ``current`` and ``problem`` are in the instruction already."""
-        from projects.drafts import SCHEMA
+        # ``current`` and ``problem`` are in the conversation's instruction already.
+        return await self._structured(conversation, DRAFT_SCHEMA, what="draft")
 
+    async def propose_changes(
+        self, conversation: Conversation, *, kind: str, task_id: str = "", problem: str = ""
+    ) -> dict:
+        # The kind, the task and ``problem`` are in the conversation's instruction already.
+        return await self._structured(conversation, PROPOSAL_SCHEMA, what="proposal")
+
+    async def _structured(self, conversation: Conversation, schema: dict, *, what: str) -> dict:
+        """One structured-output call: the model's JSON answer for ``schema``, parsed but unvalidated."""
         if not self.api_key:
             raise ProviderMisconfigured(
                 "The Gemini provider has no API key. Set GEMINI_API_KEY, or use the offline one."
@@ -124,7 +134,7 @@ class GeminiProvider(Provider):
         config = types.GenerateContentConfig(
             system_instruction=conversation.system_instruction,
             response_mime_type="application/json",
-            response_json_schema=SCHEMA,
+            response_json_schema=schema,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         contents = [types.Content(role=turn.role, parts=[types.Part(text=turn.text)]) for turn in conversation.turns()]
@@ -136,17 +146,17 @@ class GeminiProvider(Provider):
             except errors.APIError as error:
                 raise _api_error(error) from error
             except Exception as error:  # transport failures: refused, reset, timed out
-                logger.warning("Gemini draft request failed: %r", error)
+                logger.warning("Gemini %s request failed: %r", what, error)
                 raise ProviderUnavailable(
                     "Could not reach the assistant (Gemini). Check the connection and try again in a moment."
                 ) from error
         text = response.text or ""
         if not text.strip():
-            raise DraftUnusable("The assistant sent back no draft.")
+            raise UnusableAnswer(f"The assistant sent back no {what}.")
         try:
             return json.loads(text)
         except ValueError:
-            raise DraftUnusable("The assistant's draft was not valid JSON.") from None
+            raise UnusableAnswer(f"The assistant's {what} was not valid JSON.") from None
 
     def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
         if attempt >= self.retries:

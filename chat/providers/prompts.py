@@ -38,6 +38,21 @@ DRAFT_INSTRUCTION = (
     "are YYYY-MM-DD; today is {today}."
 )
 DRAFT_REQUEST = "Write the project plan from our conversation as JSON."
+PROPOSAL_INSTRUCTION = (
+    "You are Catalyst, the planning assistant inside Project Catalyst. Propose changes to the "
+    "project below as JSON that follows the response schema: tasks to add, changes to existing "
+    "tasks (name the task by its id and give only the fields that change) and tasks to remove, "
+    "each with a one-sentence reason. The user reviews and accepts each change, so propose only "
+    "what you would defend: fix what is overdue or unrealistic, fill real gaps, drop what is "
+    "redundant. Dates are YYYY-MM-DD; today is {today}."
+)
+BREAKDOWN_INSTRUCTION = (
+    "You are Catalyst, the planning assistant inside Project Catalyst. Break the task with id "
+    "{task_id} of the project below into 3 to 8 smaller tasks, in the order they should be done, "
+    "as JSON that follows the response schema: each an add with a short concrete title, a "
+    "priority, an estimate in hours that together roughly make the task's, a due date no later "
+    "than the task's, and a one-sentence reason. Today is {today}."
+)
 PROJECT_CONTEXT_TASK_LIMIT = 100
 GENERAL_CONTEXT_PROJECT_LIMIT = 20
 
@@ -51,6 +66,8 @@ def _task_facts(task: Task) -> TaskFacts:
         due_date=task.due_date,
         estimate_hours=float(task.estimate_hours) if task.estimate_hours is not None else None,
         is_overdue=task.is_overdue,
+        id=str(task.pk),
+        description=task.description,
     )
 
 
@@ -66,7 +83,7 @@ def project_facts(project: Project, tasks: list[Task]) -> ProjectFacts:
     )
 
 
-def _describe_project(facts: ProjectFacts, *, with_tasks: bool) -> str:
+def _describe_project(facts: ProjectFacts, *, with_tasks: bool, with_ids: bool = False) -> str:
     """The project as the system instruction states it, with each task or just the counts."""
     lines = [f"Project: {facts.name}", f"Status: {facts.status}", f"Priority: {facts.priority}"]
     if facts.start_date:
@@ -86,7 +103,10 @@ def _describe_project(facts: ProjectFacts, *, with_tasks: bool) -> str:
                 bits.append("OVERDUE")
             if task.estimate_hours:
                 bits.append(f"estimate {task.estimate_hours:g} h")
-            lines.append(f"- {task.title} ({', '.join(bits)})")
+            key = f"[id {task.id}] " if with_ids else ""
+            lines.append(f"- {key}{task.title} ({', '.join(bits)})")
+            if with_ids and task.description:
+                lines.append(f"  {task.description[:500]}")
     else:
         lines.append(f"Open tasks: {len(facts.open_tasks)}, overdue: {len(facts.overdue_tasks)}")
     return "\n".join(lines)
@@ -164,4 +184,29 @@ def draft_conversation_build(*, draft, current: dict, problem: str = "") -> Conv
         history=_turns(records),
         today=today,
         chat_type=ChatHistory.ChatType.NEW_PROJECT,
+    )
+
+
+def proposal_conversation_build(*, project: Project, message: str, kind: str, task_id: str = "", problem: str = ""):
+    """What the model is told to propose changes to ``project`` (or break down one of its tasks)."""
+    today = timezone.localdate()
+    tasks = list(project.tasks.all()[:PROJECT_CONTEXT_TASK_LIMIT])
+    facts = project_facts(project, tasks)
+    template = BREAKDOWN_INSTRUCTION if kind == "breakdown" else PROPOSAL_INSTRUCTION
+    instruction = template.format(today=today.isoformat(), task_id=task_id)
+    instruction += "\n\n" + _describe_project(facts, with_tasks=True, with_ids=True)
+    if problem:
+        instruction += (
+            "\n\nYour previous answer could not be used: " + problem + " Answer again with JSON that follows "
+            "the schema and these rules."
+        )
+    records = ChatHistory.objects.owned_by(project.owner).in_chat(
+        chat_type=ChatHistory.ChatType.PROJECT_PLANNING, project=project
+    )
+    return Conversation(
+        system_instruction=instruction + "\n\n" + DATA_NOT_INSTRUCTIONS,
+        message=message,
+        history=_turns(records),
+        project=facts,
+        today=today,
     )

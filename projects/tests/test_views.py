@@ -151,7 +151,9 @@ def test_create_a_blank_project_and_land_on_its_page(client, user):
 
 
 def test_create_with_htmx_redirects_the_client(client, user):
-    response = client.post("/projects/new/blank/", {"name": "Rocket", "status": "planning", "priority": "low"}, headers=HTMX)
+    response = client.post(
+        "/projects/new/blank/", {"name": "Rocket", "status": "planning", "priority": "low"}, headers=HTMX
+    )
     assert response.status_code == 200
     assert response["HX-Redirect"] == Project.objects.get().get_absolute_url()
 
