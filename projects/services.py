@@ -195,7 +195,7 @@ def _proposal_reply(summary: str, changes: list[dict]) -> str:
     if not changes:
         return summary or "The plan looks in order: I have no changes to propose."
     count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
-    return f"{summary}\n\nI propose {count} below. Nothing changes until you accept it.".strip()
+    return f"{summary}\n\nI propose {count} below. Nothing changes until you accept a change.".strip()
 
 
 def _proposal_change(proposal: Proposal, position: int, change: dict, task: Task | None) -> ProposalChange:
