@@ -47,6 +47,11 @@ def test_suggest_accept_one_see_where_it_came_from_and_a_stale_card(page, log_in
     expect(page.get_by_text("changed after the proposal")).to_be_visible()
     expect(page.get_by_role("button", name="Propose again")).to_be_visible()
 
+    page.get_by_role("button", name="Summarise status").click()
+    report = page.locator(".reply--complete .reply__text").last
+    expect(report).to_contain_text("Next steps")
+    expect(report).to_contain_text("Buy two ovens")
+
     page.goto(f"/projects/{project.pk}/")
     page.get_by_role("link", name="✦ From the chat").click()
     expect(page).to_have_url(f"/projects/{project.pk}/chat/#chat-{late.source_chat_id}")
