@@ -167,7 +167,7 @@ class _Generation:
         self.task: asyncio.Task | None = None
         self.future: concurrent.futures.Future | None = None
         self.stop_requested = False
-        self.publisher = relay.Publisher(pk) if relay.enabled() else None
+        self.publisher = relay.Publisher(pk, text) if relay.enabled() else None
         # Identifies this generation's lease, so a finishing one never drops the next one's.
         self.lease = uuid.uuid4().hex
 
@@ -397,8 +397,17 @@ class _RecordReader:
             events.append(("done", chat.status))
         return events
 
+    def catch_up(self, text: str | None) -> list[ReplyEvent]:
+        """What ``text`` (the relay's copy, ahead of the record) adds to what was sent."""
+        sent = self.sent or ""
+        if text is None or len(text) <= len(sent) or not text.startswith(sent):
+            return []
+        return self.text_events(text)
+
     def text_events(self, text: str) -> list[ReplyEvent]:
         events: list[ReplyEvent] = []
+        if self.sent is not None and len(text) < len(self.sent) and self.sent.startswith(text):
+            return events  # the record is behind what the relay already gave this viewer
         if self.sent is None or not text.startswith(self.sent):
             events.append(("snapshot", text))
         elif len(text) > len(self.sent):
@@ -421,11 +430,14 @@ async def _relayed_events(pk: str) -> AsyncIterator[ReplyEvent]:
     """Live deltas from the worker writing the reply, joined onto what the record holds."""
     reader = _RecordReader()
     async with relay.Subscription(pk) as subscription:
-        # Subscribed first, then read: nothing published from here on is missed.
+        # Subscribed first, then read: nothing published from here on is missed, and
+        # what was published before (not yet in the record) the relay kept.
         for event in await reader.read(pk):
             yield event
             if event[0] == "done":
                 return
+        for event in reader.catch_up(await subscription.text()):
+            yield event
         keepalive = settings.CHAT_KEEPALIVE_INTERVAL
         while True:
             message = await subscription.next(timeout=keepalive)
@@ -446,7 +458,13 @@ async def _relayed_events(pk: str) -> AsyncIterator[ReplyEvent]:
             sent = reader.sent or ""
             end = message.offset + len(message.text)
             while message.offset > len(sent):
-                # Text sent before we subscribed is not in the record yet: it will be within a flush.
+                # Text sent before we subscribed: the relay's copy has it, else the record will.
+                events = reader.catch_up(await subscription.text())
+                for event in events:
+                    yield event
+                sent = reader.sent or ""
+                if message.offset <= len(sent):
+                    break
                 await asyncio.sleep(settings.CHAT_FLUSH_INTERVAL / 2)
                 for event in await reader.read(pk):
                     yield event

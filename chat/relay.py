@@ -2,7 +2,9 @@
 
 When ``CACHE_URL`` is Redis, the worker writing a reply publishes each delta
 (with its offset in the reply) on the reply's channel, and a viewer served
-by another worker subscribes to it. Without Redis, viewers elsewhere read
+by another worker subscribes to it. The text so far is kept beside the
+channel while the reply is written, so a viewer who subscribes mid-reply
+catches up at once rather than waiting for the record's next write. Without Redis, viewers elsewhere read
 the record again every ``CHAT_POLL_INTERVAL`` seconds instead.
 """
 
@@ -15,6 +17,9 @@ from django.conf import settings
 
 #: Events waiting to be published are joined into one message when Redis is slower than the model.
 _CHANNEL = "chat:reply:{pk}"
+_TEXT = "chat:reply-text:{pk}"
+#: How long the kept text outlives a publisher that died without saying "done".
+_TEXT_SECONDS = 120
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, object]" = weakref.WeakKeyDictionary()
 
@@ -47,8 +52,11 @@ class Message:
 class Publisher:
     """Publishes one reply's events in order, from the loop the reply is written on."""
 
-    def __init__(self, pk: str) -> None:
+    def __init__(self, pk: str, text: str = "") -> None:
         self.channel = _CHANNEL.format(pk=pk)
+        self.text_key = _TEXT.format(pk=pk)
+        #: The reply's text before this generation's first delta (a continued reply).
+        self.start = text
         self.queue: asyncio.Queue | None = None
         self.task: asyncio.Task | None = None
 
@@ -65,20 +73,31 @@ class Publisher:
             while not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             for kind, data, offset in _joined(batch):
-                if kind == "done":
-                    payload = {"done": True, "status": data}
-                elif kind == "delta":
-                    payload = {"at": offset, "text": data}
-                else:
+                if kind not in ("delta", "done"):
                     continue
                 try:
-                    await client.publish(self.channel, json.dumps(payload, ensure_ascii=False))
+                    await self._publish(client, kind, data, offset)
                 except Exception:  # viewers elsewhere fall back to the record
                     if kind == "done":
                         return
                     continue
                 if kind == "done":
                     return
+
+    async def _publish(self, client, kind: str, data: str, offset: int) -> None:
+        """The kept text and the message change together, so a viewer never sees one without the other."""
+        async with client.pipeline(transaction=True) as pipe:
+            if kind == "done":
+                pipe.delete(self.text_key)
+                pipe.publish(self.channel, json.dumps({"done": True, "status": data}))
+            else:
+                if self.start is not None:
+                    pipe.set(self.text_key, self.start)
+                    self.start = None
+                pipe.append(self.text_key, data)
+                pipe.expire(self.text_key, _TEXT_SECONDS)
+                pipe.publish(self.channel, json.dumps({"at": offset, "text": data}, ensure_ascii=False))
+            await pipe.execute()
 
     async def close(self, timeout: float = 5.0) -> None:
         if self.task is not None:
@@ -104,6 +123,7 @@ class Subscription:
 
     def __init__(self, pk: str) -> None:
         self.channel = _CHANNEL.format(pk=pk)
+        self.text_key = _TEXT.format(pk=pk)
         self.pubsub = None
 
     async def __aenter__(self) -> "Subscription":
@@ -116,6 +136,11 @@ class Subscription:
             await self.pubsub.unsubscribe(self.channel)
         finally:
             await self.pubsub.aclose()
+
+    async def text(self) -> str | None:
+        """The reply's text as published so far; None when none is kept (not begun, or done)."""
+        value = await _client().get(self.text_key)
+        return None if value is None else value.decode()
 
     async def next(self, *, timeout: float) -> Message | None:
         """The next message, or None after ``timeout`` seconds without one."""

@@ -5,6 +5,7 @@ polls the record only once a minute here, so what reaches its viewers while
 the reply is written came through Redis.
 """
 
+import contextlib
 import json
 import threading
 import time
@@ -20,8 +21,8 @@ CHUNKS = 30
 CHUNK_DELAY = 0.1
 
 
-@pytest.fixture
-def two_workers(tmp_path, redis_url):
+@contextlib.contextmanager
+def _two_workers(tmp_path, redis_url, *, flush_interval: str):
     fake = FakeGemini().start()
     env = {
         "CACHE_URL": redis_url,
@@ -30,13 +31,26 @@ def two_workers(tmp_path, redis_url):
         "GEMINI_BASE_URL": fake.url,
         "GEMINI_MODEL": "gemini-test-model",
         "CHAT_POLL_INTERVAL": "60",
-        "CHAT_FLUSH_INTERVAL": "0.2",
+        "CHAT_FLUSH_INTERVAL": flush_interval,
     }
     try:
         with live_site(tmp_path, servers=2, **env) as site:
             yield site, fake
     finally:
         fake.stop()
+
+
+@pytest.fixture
+def two_workers(tmp_path, redis_url):
+    with _two_workers(tmp_path, redis_url, flush_interval="0.2") as site_and_fake:
+        yield site_and_fake
+
+
+@pytest.fixture
+def two_workers_rarely_saving(tmp_path, redis_url):
+    """The record is written only at the end of a reply: what a viewer gets mid-reply is Redis's."""
+    with _two_workers(tmp_path, redis_url, flush_interval="60") as site_and_fake:
+        yield site_and_fake
 
 
 def _events(response: httpx.Response):
@@ -114,3 +128,21 @@ def test_stop_on_another_worker_stops_the_model_within_a_second(two_workers):
     assert final[0] == "done"
     assert (final[1]["data"]["status"], final[1]["errorKind"]) == ("interrupted", "stopped")
     assert final[1]["data"]["response"].startswith("w0 w1 ")
+
+
+def test_a_viewer_joining_mid_reply_gets_the_text_so_far_at_once(two_workers_rarely_saving):
+    site, fake = two_workers_rarely_saving
+    fake.script(Reply([f"w{n} " for n in range(CHUNKS)], delay=CHUNK_DELAY))
+    with httpx.Client(timeout=30) as client:
+        chat_id, first, _ = _start(site, client)
+        time.sleep(CHUNK_DELAY * 8)  # join mid-reply; the record still holds nothing
+
+        joined = time.monotonic()
+        with client.stream("GET", f"{site.urls[1]}/api/chat/{chat_id}/stream", headers=site.auth) as response:
+            seen = list(_events(response))
+        first.join(20)
+
+    early = "".join(data["text"] for name, data, at in seen if name in ("snapshot", "delta") and at - joined < 0.5)
+    assert early.startswith("w0 w1 w2 w3 w4 ")  # what was written before joining, without waiting for the record
+    text = "".join(data["text"] for name, data, _ in seen if name in ("snapshot", "delta"))
+    assert text == "".join(f"w{n} " for n in range(CHUNKS))
