@@ -108,14 +108,18 @@ def draft_clean(data: object, *, complete: bool = True) -> dict:
             cleaned_tasks.append(_task_json(form.cleaned_data))
     if problems:
         raise DraftInvalid(problems)
-    cleaned = project.cleaned_data
+    return {**draft_json(project.cleaned_data, []), "name": name.strip(), "tasks": cleaned_tasks}
+
+
+def draft_json(project: dict, tasks: list[dict]) -> dict:
+    """A draft in its JSON shape, from the cleaned data of a project form and of task forms."""
     return {
-        "name": name.strip(),
-        "description": cleaned["description"],
-        "priority": cleaned["priority"],
-        "startDate": _iso(cleaned["start_date"]),
-        "dueDate": _iso(cleaned["due_date"]),
-        "tasks": cleaned_tasks,
+        "name": project["name"],
+        "description": project["description"],
+        "priority": project["priority"],
+        "startDate": _iso(project["start_date"]),
+        "dueDate": _iso(project["due_date"]),
+        "tasks": [_task_json(task) for task in tasks],
     }
 
 

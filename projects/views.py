@@ -27,7 +27,7 @@ from chat import services as chat_services
 from chat.models import ChatHistory
 from chat.views import chat_page
 from projects import services
-from projects.drafts import DraftInvalid
+from projects.drafts import DraftInvalid, draft_json
 from projects.forms import (
     DraftForm,
     DraftTaskFormSet,
@@ -444,7 +444,7 @@ def draft_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         action = "add" if new_task else "save"
     if not (form.is_valid() and formset.is_valid()):
         return _draft_panel_response(request, draft, form=form, formset=formset, new_task=new_task, status=422)
-    data = _draft_data(form, formset)
+    data = draft_json(form.cleaned_data, [task_form.cleaned_data for task_form in formset.forms])
     if action == "add" and new_task:
         data["tasks"].append(_new_task(new_task))
         new_task = ""
@@ -469,31 +469,6 @@ def draft_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 def _tasks_phrase(count: int) -> str:
     return f"{count} task{'s' if count != 1 else ''}"
-
-
-def _draft_data(form: DraftForm, formset) -> dict:
-    cleaned = form.cleaned_data
-    return {
-        "name": cleaned["name"],
-        "description": cleaned["description"],
-        "priority": cleaned["priority"],
-        "startDate": _iso(cleaned["start_date"]),
-        "dueDate": _iso(cleaned["due_date"]),
-        "tasks": [
-            {
-                "title": task["title"],
-                "description": task["description"],
-                "priority": task["priority"],
-                "estimateHours": float(task["estimate_hours"]) if task["estimate_hours"] is not None else None,
-                "dueDate": _iso(task["due_date"]),
-            }
-            for task in (task_form.cleaned_data for task_form in formset.forms)
-        ],
-    }
-
-
-def _iso(value: datetime.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def _new_task(title: str) -> dict:
