@@ -144,9 +144,18 @@ def task_values(task: Task) -> dict:
 
 def _task_fields(change: dict, *, base: Task | None) -> tuple[dict, list[str]]:
     """The change's fields checked by the task form (over ``base``'s values); only changed ones for a change."""
-    current = task_values(base) if base is not None else {
-        "title": "", "description": "", "priority": "medium", "status": "todo", "estimateHours": None, "dueDate": None,
-    }
+    current = (
+        task_values(base)
+        if base is not None
+        else {
+            "title": "",
+            "description": "",
+            "priority": "medium",
+            "status": "todo",
+            "estimateHours": None,
+            "dueDate": None,
+        }
+    )
     proposed = dict(current)
     errors: list[str] = []
     for name in FIELDS:

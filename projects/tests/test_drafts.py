@@ -1,6 +1,5 @@
 """New project by conversation: drafts, the model's structured plan, and creating the project."""
 
-
 import json
 
 import pytest
