@@ -2,7 +2,7 @@
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
@@ -164,6 +165,28 @@ def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | No
     if toast:
         trigger_client_event(response, "toast", {"message": toast, "level": "warning"})
     return response
+
+
+@require_GET
+def show(request: HttpRequest, pk: str) -> HttpResponse:
+    """One exchange in its conversation: the page of the chat that ends with it.
+
+    What a task made by an accepted proposal links to, however far back the
+    exchange is; "Load earlier messages" goes on from there.
+    """
+    chat = _owned_chat(request, pk)
+    records = ChatHistory.objects.owned_by(request.user).in_chat(
+        chat_type=chat.chat_type, project=chat.project_id, draft=chat.draft_id
+    )
+    newer = (
+        records.filter(Q(created_at__gt=chat.created_at) | Q(created_at=chat.created_at, pk__gt=chat.pk))
+        .order_by("created_at", "pk")
+        .first()
+    )
+    url = _chat_url(chat.project, chat.draft)
+    if newer is not None:
+        url += "?" + urlencode({"before": newer.created_at.isoformat(), "before_id": newer.pk})
+    return redirect(f"{url}#chat-{chat.pk}")
 
 
 @require_GET

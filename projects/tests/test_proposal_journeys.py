@@ -54,7 +54,7 @@ def test_suggest_accept_one_see_where_it_came_from_and_a_stale_card(page, log_in
 
     page.goto(f"/projects/{project.pk}/")
     page.get_by_role("link", name="✦ From the chat").click()
-    expect(page).to_have_url(f"/projects/{project.pk}/chat/#chat-{late.source_chat_id}")
+    expect(page.locator(f"#chat-{late.source_chat_id}")).to_contain_text("Suggest changes to this project's plan.")
 
 
 def test_break_down_a_task_from_the_board(page, log_in, settings):

@@ -103,7 +103,7 @@ def test_accepting_one_card_changes_exactly_that_task_and_records_where_from(cli
     assert found["Find premises"].source_model == "gemini-test-model"
     assert "Print flyers" in found and found["Buy ovens"].updated_at == untouched
     board = client.get(f"/projects/{project.pk}/").content.decode()
-    assert f"/projects/{project.pk}/chat/#chat-{change.proposal.chat_id}" in board
+    assert f'href="/chat/{change.proposal.chat_id}/"' in board
 
     decide(client, ProposalChange.objects.get(action="remove"), "reject")
     assert "Print flyers" in tasks(project)
@@ -257,3 +257,27 @@ def test_the_api_proposes_and_decides(client, user, project, fake_gemini):
     other = {"Authorization": f"Bearer {ApiToken.issue(user=UserFactory(), name='tests')[1]}"}
     response = client.get(f"/api/projects/{project.pk}/proposals", headers=other)
     assert response.status_code == 404
+
+
+def test_a_tasks_link_finds_its_message_however_far_back(client, user, project):
+    from tests.factories import ChatHistoryFactory
+
+    base = datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC)
+    chats = [
+        ChatHistoryFactory(
+            user=user, project=project, message=f"Message {n}", created_at=base + datetime.timedelta(minutes=n)
+        )
+        for n in range(30)
+    ]
+    target = chats[3]
+
+    response = client.get(f"/chat/{target.pk}/")
+
+    assert response.status_code == 302 and response["Location"].endswith(f"#chat-{target.pk}")
+    page = client.get(response["Location"].split("#")[0]).content.decode()
+    assert f'id="chat-{target.pk}"' in page and "Message 3" in page
+    assert f'id="chat-{chats[4].pk}"' not in page
+    latest = client.get(f"/chat/{chats[-1].pk}/")
+    assert latest["Location"] == f"/projects/{project.pk}/chat/#chat-{chats[-1].pk}"
+    client.force_login(UserFactory())
+    assert client.get(f"/chat/{target.pk}/").status_code == 404
