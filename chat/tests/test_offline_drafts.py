@@ -6,7 +6,8 @@ import datetime
 import pytest
 
 from chat.providers.base import Conversation, Turn
-from chat.providers.offline import OfflineProvider, empty_draft, offline_answer, offline_draft
+from chat.providers.offline import OfflineProvider, offline_answer
+from chat.providers.offline_drafts import empty_draft, offline_draft
 from projects.drafts import draft_clean
 
 # A Tuesday, before March.
