@@ -87,7 +87,8 @@ def chat_send(
         model_name=get_provider().model_name,
     )
     try:
-        chat.full_clean()
+        # The user, project and draft were looked up by the caller: no query to check they exist.
+        chat.full_clean(exclude=["user", "project", "draft"])
     except ValidationError as error:
         raise ChatRejected(" ".join(error.messages)) from None
     send_allowance_take(user=user)
