@@ -1,4 +1,8 @@
 import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from tests.factories import DEFAULT_PASSWORD, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,3 +19,44 @@ def test_sign_up_then_see_an_empty_dashboard(page):
     page.wait_for_url("**/")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Hello, Ada")
     assert page.get_by_text("No projects yet").is_visible()
+
+
+def test_signed_out_in_another_tab_the_typed_task_comes_back_after_logging_in(page, log_in):
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Garden")
+    log_in(user)
+    page.goto(f"/projects/{project.pk}/")
+    page.get_by_placeholder("Add a task…").fill("Order the seeds")
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)  # as if signed out in another tab
+
+    page.get_by_role("button", name="Add task").click()
+
+    page.wait_for_url(lambda url: "/accounts/login/" in url)
+    assert project.tasks.count() == 0
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    page.wait_for_url(lambda url: url.endswith(f"/projects/{project.pk}/"))
+    expect(page.get_by_placeholder("Add a task…")).to_have_value("Order the seeds")
+    expect(page.get_by_text("What you typed is back")).to_be_visible()
+    assert project.tasks.count() == 0  # nothing was sent behind the user's back
+
+
+def test_signed_out_the_chat_message_being_sent_comes_back_after_logging_in(page, log_in):
+    user = UserFactory()
+    log_in(user)
+    page.goto("/chat/")
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("Plan the harvest festival")
+    page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
+
+    composer.press("Enter")
+
+    page.wait_for_url(lambda url: "/accounts/login/?next=/chat/" in url)
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: url.endswith("/chat/"))
+    expect(page.get_by_role("textbox", name="Message")).to_have_value("Plan the harvest festival")
+    expect(page.locator(".exchange")).to_have_count(0)

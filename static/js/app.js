@@ -84,4 +84,42 @@
   document.addEventListener("htmx:sendError", function () {
     showToast("Could not reach the server. Check your connection and try again.", "error");
   });
+
+  // Signed out meanwhile (in another tab, or the session expired): the server sends the
+  // page to the login page with a "signedOut" event first. What was being typed in the
+  // form that asked is kept for this tab, and put back once the user is on the page again.
+  var KEPT = "catalyst:typed-before-sign-in";
+  var TYPED = "textarea, input:not([type]), input[type=text], input[type=search], input[type=email], input[type=url], input[type=number], input[type=date]";
+
+  document.body.addEventListener("signedOut", function (event) {
+    var source = event.target;
+    var form = source.closest ? source.closest("form") || source.form : null;
+    if (!form) return;
+    var fields = {};
+    form.querySelectorAll(TYPED).forEach(function (field) {
+      if (field.name && field.value) fields[field.name] = field.value;
+    });
+    if (!Object.keys(fields).length) return;
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify({ page: location.pathname, form: form.id, fields: fields }));
+    } catch (error) { /* storage full or off: nothing to keep */ }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var kept;
+    try { kept = JSON.parse(sessionStorage.getItem(KEPT) || "null"); } catch (error) { kept = null; }
+    if (!kept || kept.page !== location.pathname) return;
+    sessionStorage.removeItem(KEPT);
+    var scope = (kept.form && document.getElementById(kept.form)) || document;
+    var restored = false;
+    Object.keys(kept.fields).forEach(function (name) {
+      var field = scope.querySelector('[name="' + CSS.escape(name) + '"]');
+      if (field && !field.value && field.matches(TYPED)) {
+        field.value = kept.fields[name];
+        field.dispatchEvent(new Event("input", { bubbles: true }));
+        restored = true;
+      }
+    });
+    if (restored) showToast("You were signed out, so it was not sent. What you typed is back: send it again.", "warning");
+  });
 })();
