@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Browser tests use this Chromium; they are skipped when it is absent.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: run test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
+.PHONY: run superuser test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,17 @@ migrate: setup
 # DEBUG is on for `make run` unless the environment says otherwise.
 run: export DEBUG ?= 1
 run: setup
+	$(PY) -m catalyst.local_env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py ensure_demo_user
 	@echo "Serving Project Catalyst on http://$(HOST):$(PORT)/"
 	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers --timeout-graceful-shutdown 5
+
+# An admin account for /admin/ (after `make run` has written .env).
+superuser: setup
+	$(PY) -m catalyst.local_env
+	$(PY) manage.py createsuperuser
 
 # The whole suite on each store: SQLite, then a throwaway SecantusDB server.
 test: test-sqlite test-mongo

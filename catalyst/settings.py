@@ -4,6 +4,7 @@ Every name here is documented in the README's configuration table.
 """
 
 import ipaddress
+import os
 from pathlib import Path
 
 import environ
@@ -14,7 +15,11 @@ from catalyst.stores import database_from_url, is_mongodb
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env")
+# ``.env`` beside the project (``make run`` writes one for development); ``ENV_FILE``
+# names another file, or none when empty (the test run reads its environment only).
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE)
 
 
 def _startup_error(message: str) -> SystemExit:

@@ -7,6 +7,9 @@ the Gemini tests point ``GEMINI_BASE_URL`` at the fake server.
 
 import os
 
+# A developer's own .env (``make run`` writes one) never reaches the tests or the servers they start.
+os.environ["ENV_FILE"] = ""
+
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["AI_PROVIDER"] = "offline"
