@@ -551,9 +551,15 @@ def _draft_panel_response(request: HtmxHttpRequest, draft: ProjectDraft, *, stat
 @require_POST
 def draft_refresh(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """Let the assistant bring the draft up to date with the conversation."""
-    draft = services.draft_refresh(draft=_own_draft(request, pk))
+    draft = _own_draft(request, pk)
+    drafted_through = draft.drafted_through
+    draft = services.draft_refresh(draft=draft)
     if not request.htmx:
         return redirect(draft)
+    if draft.drafted_through == drafted_through and not draft.problem and not request.POST.get("catching_up"):
+        # Caught up already (another tab, or the page's own first ask): the panel as it
+        # stands may hold edits on their way, so it is left alone.
+        return HttpResponse(status=204)
     return _draft_panel_response(request, draft)
 
 

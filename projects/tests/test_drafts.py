@@ -371,3 +371,12 @@ def test_the_offline_assistant_drafts_from_the_users_own_words(client, user, set
     response = panel_post(client, draft, draft.data, action="create")
     assert response["HX-Redirect"] == Project.objects.get().get_absolute_url()
     assert Project.objects.get().tasks.count() == 3
+
+
+def test_a_refresh_with_nothing_new_leaves_the_panel_alone(client, drafted, fake_gemini):
+    # The reply's own ask, after the page's first one caught up: no swap over edits on their way.
+    assert refresh(client, drafted).status_code == 204
+    # The page that showed "catching up" still gets its panel.
+    response = client.post(f"/projects/drafts/{drafted.pk}/refresh/", {"catching_up": "1"}, headers=HTMX)
+    assert response.status_code == 200 and 'value="Bakery opening"' in response.content.decode()
+    assert len([r for r in fake_gemini.requests if r.method == "generateContent"]) == 1

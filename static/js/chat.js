@@ -252,4 +252,16 @@
   }
 
   document.addEventListener("DOMContentLoaded", init);
+
+  // The draft beside a new-project chat: the assistant's catching up never replaces the
+  // panel under a field being typed in (leaving the field saves it, as the user wrote it).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var path = (event.detail.pathInfo && event.detail.pathInfo.requestPath) || "";
+    if (!target || target.id !== "draft-panel" || path.indexOf("/refresh/") === -1) return;
+    var field = document.activeElement;
+    if (field && target.contains(field) && field.matches("input, textarea, select")) {
+      event.detail.shouldSwap = false;
+    }
+  });
 })();
