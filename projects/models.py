@@ -357,6 +357,16 @@ class ProjectDraft(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("projects:draft", kwargs={"pk": self.pk})
 
+    def finished_through(self) -> datetime.datetime | None:
+        """When the newest finished exchange of its conversation was sent; None before any."""
+        finished = self.chats.filter(status=self.chats.model.Status.COMPLETE)
+        return finished.aggregate(newest=models.Max("created_at"))["newest"]
+
+    def is_behind(self, finished_through: datetime.datetime | None = None) -> bool:
+        """Whether an exchange finished after the assistant last drafted."""
+        newest = finished_through or self.finished_through()
+        return newest is not None and (self.drafted_through is None or newest > self.drafted_through)
+
 
 class Proposal(models.Model):
     """Changes the assistant proposed to a project: nothing changes until the user accepts one.

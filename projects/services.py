@@ -5,7 +5,6 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Max
 from django.utils import timezone
 
 from catalyst.db import all_or_nothing
@@ -32,6 +31,30 @@ def draft_save(*, draft: ProjectDraft, data: object) -> ProjectDraft:
     return draft
 
 
+class _StillUnusable(Exception):
+    """The model's answer could not be used, even when asked again; ``str()`` says what was wrong."""
+
+
+def _checked_answer(ask, check):
+    """The model's structured answer, as ``check`` reads it.
+
+    ``ask(problem)`` makes the request (``problem`` empty the first time);
+    ``check`` raises ``DraftInvalid`` or ``ProposalInvalid`` for an answer
+    that breaks a rule. An unusable answer is asked for once more, saying what
+    was wrong; provider errors and a timeout go to the caller.
+    """
+    problem = ""
+    for _attempt in range(2):
+        try:
+            answer = run_on_process_loop(ask(problem)).result(timeout=settings.CHAT_PROVIDER_TIMEOUT * 2)
+            return check(answer)
+        except UnusableAnswer as unusable:
+            problem = str(unusable)
+        except (DraftInvalid, ProposalInvalid) as invalid:
+            problem = "It broke these rules: " + "; ".join(invalid.problems[:REPAIR_PROBLEMS]) + "."
+    raise _StillUnusable(problem)
+
+
 def draft_refresh(*, draft: ProjectDraft) -> ProjectDraft:
     """Bring the draft up to date with its conversation: the model drafts, our rules decide.
 
@@ -40,38 +63,33 @@ def draft_refresh(*, draft: ProjectDraft) -> ProjectDraft:
     if the second answer fails too, the draft stays as it was and ``problem``
     says why in plain words. A half-valid draft is never applied.
     """
-    newest = draft.chats.filter(status=ChatHistory.Status.COMPLETE).aggregate(newest=Max("created_at"))["newest"]
-    if newest is None or (draft.drafted_through is not None and newest <= draft.drafted_through):
+    newest = draft.finished_through()
+    if newest is None or not draft.is_behind(newest):
         return draft
     provider = get_provider()
     current = draft.data
-    problem = ""
-    for _attempt in range(2):
+
+    def ask(problem: str):
         conversation = draft_conversation_build(draft=draft, current=current, problem=problem)
-        try:
-            answer = run_on_process_loop(provider.draft_project(conversation, current=current, problem=problem)).result(
-                timeout=settings.CHAT_PROVIDER_TIMEOUT * 2
-            )
-            data = draft_clean(answer)
-        except UnusableAnswer as unusable:
-            problem = str(unusable)
-        except DraftInvalid as invalid:
-            problem = "It broke these rules: " + "; ".join(invalid.problems[:REPAIR_PROBLEMS]) + "."
-        except ProviderError as error:
-            return _draft_problem(draft, str(error), drafted_through=None)
-        except TimeoutError:
-            return _draft_problem(draft, "The assistant did not send a draft in time. Try again.", drafted_through=None)
-        else:
-            draft.data, draft.problem, draft.drafted_through = data, "", newest
-            draft.save(update_fields=["data", "problem", "drafted_through", "updated_at"])
-            return draft
-    logger.info("Draft %s: the model's plan was unusable twice: %s", draft.pk, problem)
-    return _draft_problem(
-        draft,
-        "The assistant's plan could not be used, so your draft is unchanged. "
-        "Send another message, or edit the draft yourself.",
-        drafted_through=newest,
-    )
+        return provider.draft_project(conversation, current=current, problem=problem)
+
+    try:
+        data = _checked_answer(ask, draft_clean)
+    except ProviderError as error:
+        return _draft_problem(draft, str(error), drafted_through=None)
+    except TimeoutError:
+        return _draft_problem(draft, "The assistant did not send a draft in time. Try again.", drafted_through=None)
+    except _StillUnusable as unusable:
+        logger.info("Draft %s: the model's plan was unusable twice: %s", draft.pk, unusable)
+        return _draft_problem(
+            draft,
+            "The assistant's plan could not be used, so your draft is unchanged. "
+            "Send another message, or edit the draft yourself.",
+            drafted_through=newest,
+        )
+    draft.data, draft.problem, draft.drafted_through = data, "", newest
+    draft.save(update_fields=["data", "problem", "drafted_through", "updated_at"])
+    return draft
 
 
 def _draft_problem(draft: ProjectDraft, problem: str, *, drafted_through: datetime.datetime | None) -> ProjectDraft:
@@ -145,31 +163,28 @@ def proposal_create(*, project: Project, kind: str, task: Task | None = None) ->
     message = PROPOSAL_REQUESTS[kind].format(title=task.title if task else "")
     task_id = str(task.pk) if task else ""
     provider = get_provider()
-    problem = ""
-    for _attempt in range(2):
+
+    def ask(problem: str):
         conversation = proposal_conversation_build(
             project=project, message=message, kind=kind, task_id=task_id, problem=problem
         )
-        try:
-            answer = run_on_process_loop(
-                provider.propose_changes(conversation, kind=kind, task_id=task_id, problem=problem)
-            ).result(timeout=settings.CHAT_PROVIDER_TIMEOUT * 2)
-            tasks = list(project.tasks.all())
-            summary, changes = proposal_clean(answer, tasks=tasks, kind=kind, task_id=task_id)
-            break
-        except UnusableAnswer as unusable:
-            problem = str(unusable)
-        except ProposalInvalid as invalid:
-            problem = "It broke these rules: " + "; ".join(invalid.problems[:REPAIR_PROBLEMS]) + "."
-        except ProviderError as error:
-            raise ProposalRefused(str(error), status=502) from None
-        except TimeoutError:
-            raise ProposalRefused("The assistant did not answer in time. Try again.", status=504) from None
-    else:
-        logger.info("Proposal for project %s: unusable twice: %s", project.pk, problem)
+        return provider.propose_changes(conversation, kind=kind, task_id=task_id, problem=problem)
+
+    def check(answer) -> tuple[list[Task], str, list[dict]]:
+        tasks = list(project.tasks.all())  # the project as it is now
+        return tasks, *proposal_clean(answer, tasks=tasks, kind=kind, task_id=task_id)
+
+    try:
+        tasks, summary, changes = _checked_answer(ask, check)
+    except ProviderError as error:
+        raise ProposalRefused(str(error), status=502) from None
+    except TimeoutError:
+        raise ProposalRefused("The assistant did not answer in time. Try again.", status=504) from None
+    except _StillUnusable as unusable:
+        logger.info("Proposal for project %s: unusable twice: %s", project.pk, unusable)
         raise ProposalRefused(
             "The assistant's changes could not be used, so nothing was proposed. Try again in a moment.", status=502
-        )
+        ) from None
     by_id = {str(t.pk): t for t in tasks}
     with all_or_nothing():
         chat = ChatHistory.objects.create(

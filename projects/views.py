@@ -6,7 +6,6 @@ redirect back to the project page (post/redirect/get).
 """
 
 import datetime
-import functools
 from collections import Counter
 
 from django.contrib import messages
@@ -524,18 +523,10 @@ def _draft_panel_context(draft: ProjectDraft, *, form=None, formset=None, **extr
     return {"draft": draft, "form": form, "formset": formset, **extra}
 
 
-def _draft_is_behind(draft: ProjectDraft) -> bool:
-    """Whether a finished exchange came after the assistant last drafted."""
-    finished = draft.chats.filter(status=ChatHistory.Status.COMPLETE)
-    if draft.drafted_through is not None:
-        finished = finished.filter(created_at__gt=draft.drafted_through)
-    return finished.exists()
-
-
 def _draft_page(request: HtmxHttpRequest, draft: ProjectDraft, **extra) -> HttpResponse:
     # Asked while the page renders, after the conversation is read: a reply that finishes in
     # between is then either still streaming (and asks for the draft when done) or counted here.
-    panel = _draft_panel_context(draft, behind=functools.partial(_draft_is_behind, draft), **extra)
+    panel = _draft_panel_context(draft, behind=draft.is_behind, **extra)
     return chat_page(request, draft=draft, panel=panel)
 
 
