@@ -34,6 +34,9 @@ class TaskFacts:
     #: The task's key, as the model names it in proposed changes.
     id: str = ""
     description: str = ""
+    #: Where the task is on this site (its card on the project's board).
+    url: str = ""
+    project_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class ProjectFacts:
     start_date: datetime.date | None = None
     due_date: datetime.date | None = None
     tasks: tuple[TaskFacts, ...] = ()
+    id: str = ""
+    #: The project's page on this site.
+    url: str = ""
+    archived: bool = False
 
     @property
     def open_tasks(self) -> tuple[TaskFacts, ...]:
@@ -56,6 +63,17 @@ class ProjectFacts:
 
 
 @dataclass(frozen=True)
+class SitePage:
+    """A page of this site as the navigation assistant knows it: where it is and what it is for."""
+
+    title: str
+    url: str
+    about: str
+    #: Words a question about this page is likely to use ("password", "token").
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Conversation:
     """Everything a provider needs to answer the newest message.
 
@@ -63,6 +81,11 @@ class Conversation:
     newest one. ``partial_reply`` is set when the model should continue a
     reply that was cut off. ``project`` is the project a scoped chat is about;
     ``projects`` the user's active projects in a general chat.
+
+    In a navigation chat, ``projects`` holds the user's projects with their
+    open tasks (a bounded selection, overdue and soonest due first),
+    ``project`` the project on the page the question was asked from, and
+    ``pages`` the site's pages.
     """
 
     system_instruction: str
@@ -73,6 +96,7 @@ class Conversation:
     projects: tuple[ProjectFacts, ...] = ()
     today: datetime.date = field(default_factory=datetime.date.today)
     chat_type: str = "project-planning"
+    pages: tuple[SitePage, ...] = ()
 
     def turns(self) -> list[Turn]:
         """The whole exchange as alternating turns, ending with the user's."""
