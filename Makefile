@@ -55,7 +55,7 @@ format: setup
 
 # Regenerate the MongoDB migration set after changing a model (no server needed).
 mongo-migrations: setup
-	$(PY) manage.py makemigrations
+	DEBUG=1 $(PY) manage.py makemigrations
 	$(PY) -m mongo_migrations
 
 clean:

@@ -5,6 +5,7 @@ arrives, a finished block at a time, with the same parser and the same sanitiser
 """
 
 import re
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import nh3
@@ -23,26 +24,78 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title", "target"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
 
 
-def render_markdown(text: str) -> SafeString:
+#: Decides a reply's links: the ``href`` to show for a link, or None to show its text alone.
+LinkPolicy = Callable[[str], str | None]
+
+
+def render_markdown(text: str, links: LinkPolicy | None = None) -> SafeString:
     """Sanitised HTML for a model's Markdown reply.
 
-    Raw HTML in the reply stays text, only http(s) and mailto links survive,
-    and links open in a new tab without access to this page.
+    Raw HTML in the reply stays text. Without ``links``, only http(s) and
+    mailto links survive, and they open in a new tab without access to this
+    page; with ``links``, each link is what the policy makes of it, opening
+    in place, or its text alone.
     """
-    return _sanitise(_markdown.render(text or ""))
+    env: dict[str, Any] = {}
+    return _render(_markdown.parse(text or "", env), env, links)
 
 
-def _sanitise(html: str) -> SafeString:
-    cleaned = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        set_tag_attribute_values={"a": {"target": "_blank"}},
-        filter_style_properties={"text-align"},
-    )
+def links_in(text: str, links: LinkPolicy) -> list[tuple[str, str]]:
+    """The links a reply shows under ``links``, as (href, text) pairs in order."""
+    found = []
+    for token in _markdown.parse(text or "", {}):
+        children = token.children or []
+        for index, child in enumerate(children):
+            if child.type == "link_open" and (href := links(str(child.attrGet("href") or ""))):
+                label = []
+                for inner in children[index + 1 :]:
+                    if inner.type == "link_close":
+                        break
+                    label.append(inner.content)
+                found.append((href, "".join(label).strip()))
+    return found
+
+
+def _sanitise(html: str, *, own_site: bool = False) -> SafeString:
+    if own_site:  # every link has passed a policy: pages of this site, opened in place
+        cleaned = nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes=set(),
+            link_rel=None,
+            filter_style_properties={"text-align"},
+        )
+    else:
+        cleaned = nh3.clean(
+            html,
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            url_schemes={"http", "https", "mailto"},
+            link_rel="noopener noreferrer nofollow",
+            set_tag_attribute_values={"a": {"target": "_blank"}},
+            filter_style_properties={"text-align"},
+        )
     return mark_safe(cleaned)  # noqa: S308 - nh3 has just sanitised it
+
+
+def _apply_links(tokens: list[Token], links: LinkPolicy) -> None:
+    """Each link in ``tokens`` as the policy decides: its new ``href``, or its text with no link."""
+    for token in tokens:
+        if not token.children:
+            continue
+        kept, dropping = [], []
+        for child in token.children:
+            if child.type == "link_open":
+                href = links(str(child.attrGet("href") or ""))
+                dropping.append(href is None)
+                if href is None:
+                    continue
+                child.attrs = {"href": href}
+            elif child.type == "link_close" and dropping and dropping.pop():
+                continue
+            kept.append(child)
+        token.children = kept
 
 
 class MarkdownUpdate(NamedTuple):
@@ -92,7 +145,8 @@ class StreamingMarkdown:
     otherwise send the blocks and the whole tail, which starts where the last block ended.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, links: LinkPolicy | None = None) -> None:
+        self._links = links
         self._tail = ""
         self._seen = 0  # length of the tail's complete lines already looked at
         self._parsed = 0  # length of the tail's complete lines at the last parse
@@ -184,7 +238,7 @@ class StreamingMarkdown:
             if tokens[start].type in _LIST_OPENS:
                 blocks += self._render_items(tokens, start, end, _list_items(tokens, start, end), env)
             else:
-                blocks.append(_render(tokens[start:end], env))
+                blocks.append(_render(tokens[start:end], env, self._links))
             self._list_so_far = None  # what was learnt of a list only holds for the tail's first block
         return blocks
 
@@ -207,7 +261,7 @@ class StreamingMarkdown:
                     if token.type in {"paragraph_open", "paragraph_close"} and token.level == 2:
                         token.hidden = False
             attrs = {"start": so_far.number + index} if opener.type == "ordered_list_open" else {}
-            blocks.append(_render([opener.copy(attrs=attrs), *item, closer], env))
+            blocks.append(_render([opener.copy(attrs=attrs), *item, closer], env, self._links))
         self._list_so_far = _ListSoFar(so_far.number + len(items), loose)
         return blocks
 
@@ -267,5 +321,7 @@ def _is_blank(line: str) -> bool:
     return not line.strip(" \t")
 
 
-def _render(tokens: list[Token], env: dict[str, Any]) -> SafeString:
-    return _sanitise(_markdown.renderer.render(tokens, _markdown.options, env))
+def _render(tokens: list[Token], env: dict[str, Any], links: LinkPolicy | None = None) -> SafeString:
+    if links is not None:
+        _apply_links(tokens, links)
+    return _sanitise(_markdown.renderer.render(tokens, _markdown.options, env), own_site=links is not None)

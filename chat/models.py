@@ -92,6 +92,7 @@ class ChatHistory(models.Model):
     MESSAGE_MAX_LENGTH = 8000
     # Far beyond the longest reply a model writes; bounds what /api/chat/save stores.
     RESPONSE_MAX_LENGTH = 200_000
+    PAGE_MAX_LENGTH = 500
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chats", db_column="userId"
@@ -113,6 +114,8 @@ class ChatHistory(models.Model):
         related_name="chats",
         db_column="draftId",
     )
+    #: The path of the page a ``navigation`` question was asked on: it tells the assistant where the user is.
+    page = models.CharField(max_length=PAGE_MAX_LENGTH, blank=True)
     message = models.TextField(max_length=MESSAGE_MAX_LENGTH, validators=[ProhibitNullCharactersValidator()])
     response = models.TextField(
         max_length=RESPONSE_MAX_LENGTH, blank=True, validators=[ProhibitNullCharactersValidator()]

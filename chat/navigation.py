@@ -21,6 +21,8 @@ from projects.models import Project, ProjectDraft, Task
 PROJECT_LIMIT = 40
 DATED_TASK_LIMIT = 120
 UNDATED_TASK_LIMIT = 40
+#: Tasks, done ones too, of the project on the page the question was asked from.
+HERE_TASK_LIMIT = 100
 #: The summary as the model reads it never grows past this many characters.
 SUMMARY_MAX_CHARS = 12_000
 
@@ -152,18 +154,19 @@ def user_projects(user, *, today: datetime.date | None = None) -> tuple[ProjectF
     )
 
 
-def project_here(user, page: str, *, today: datetime.date | None = None) -> ProjectFacts | None:
-    """The user's project that the page at ``page`` (a path) is about, with its tasks; None for any other page."""
+def project_on_page(user, page: str) -> Project | None:
+    """The user's project that the page at ``page`` (a path) is about; None for any other page."""
     pk = _project_key(page)
-    if pk is None:
-        return None
-    project = Project.objects.owned_by(user).filter(pk=pk).first()
+    return None if pk is None else Project.objects.owned_by(user).filter(pk=pk).first()
+
+
+def project_here(user, page: str, *, today: datetime.date | None = None) -> ProjectFacts | None:
+    """``project_on_page`` with its tasks, as the assistant is told of it."""
+    project = project_on_page(user, page)
     if project is None:
         return None
     today = today or timezone.localdate()
-    from chat.providers.prompts import PROJECT_CONTEXT_TASK_LIMIT
-
-    tasks = project.tasks.all()[:PROJECT_CONTEXT_TASK_LIMIT]
+    tasks = project.tasks.all()[:HERE_TASK_LIMIT]
     return _project_facts(project, (_task_facts(task, project, today) for task in tasks))
 
 
@@ -195,33 +198,69 @@ def summary_for_model(
     pages: tuple[SitePage, ...],
     *,
     today: datetime.date,
+    here: ProjectFacts | None = None,
+    page: str = "",
     limit: int = SUMMARY_MAX_CHARS,
 ) -> str:
-    """The page map and the user's data as the model reads them, at most ``limit`` characters."""
-    lines = ["The site's pages (link to them by these paths):"]
-    lines += [f"- [{page.title}]({page.url}): {page.about}" for page in pages]
-    lines += [PROJECT_PAGES, "", f"The user's projects (today is {today.isoformat()}):"]
+    """The page map, where the user is, and their data as the model reads them: at most ``limit`` characters.
+
+    What matters most comes first (the pages, then the project on screen,
+    within half the limit), and the list of projects is cut where the limit falls.
+    """
+    summary = _Summary(limit)
+    summary.add("The site's pages (link to them by these paths):")
+    for site_page in pages:
+        summary.add(f"- [{site_page.title}]({site_page.url}): {site_page.about}")
+    summary.add(PROJECT_PAGES)
+    if here is not None:
+        summary.add(f"\nThe user is on the page of the project [{here.name}]({here.url}); ", '"here" means it.')
+        summary.add(f"Its tasks ({len(here.tasks)}):")
+        shown = summary.add_all((f"- {_task_line(task)}" for task in here.tasks), within=limit // 2)
+        if shown < len(here.tasks):
+            summary.add(f"(and {len(here.tasks) - shown} more on its board)")
+    elif page:
+        summary.add(f"\nThe user is on the page {page[:200]}.")
+    summary.add(f"\nThe user's projects (today is {today.isoformat()}):")
     if not projects:
-        lines.append("- none yet")
-    size = sum(len(line) + 1 for line in lines)
-    cut = 0
+        summary.add("- none yet")
     for index, project in enumerate(projects):
-        block = [_project_line(project)] + [f"  - {_task_line(task)}" for task in project.tasks]
-        block_size = sum(len(line) + 1 for line in block)
-        if size + block_size > limit - 80:
-            cut = len(projects) - index
-            # What fits of this project, then stop.
-            for line in block:
-                if size + len(line) + 1 > limit - 80:
-                    break
-                lines.append(line)
-                size += len(line) + 1
+        lines = [_project_line(project)] + [f"  - {_task_line(task)}" for task in project.tasks]
+        if summary.add_all(lines) < len(lines):
+            summary.add(f"(The list stops here: {len(projects) - index - 1} more project(s) are on the Projects page.)")
             break
-        lines += block
-        size += block_size
-    if cut:
-        lines.append(f"(The list is cut short here; {cut} more project(s) are on the Projects page.)")
-    return "\n".join(lines)[:limit]
+    return summary.text()
+
+
+class _Summary:
+    """Lines added while they fit in ``limit`` characters, keeping a little room for a closing note."""
+
+    ROOM = 120
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lines: list[str] = []
+        self.size = 0
+
+    def add(self, *parts: str) -> None:
+        line = "".join(parts)
+        if self.size + len(line) + 1 <= self.limit:
+            self.lines.append(line)
+            self.size += len(line) + 1
+
+    def add_all(self, lines, *, within: int | None = None) -> int:
+        """Add lines in order while they fit (in ``within`` if given); how many were added."""
+        bound = min(within or self.limit, self.limit) - self.ROOM
+        added = 0
+        for line in lines:
+            if self.size + len(line) + 1 > bound:
+                break
+            self.lines.append(line)
+            self.size += len(line) + 1
+            added += 1
+        return added
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
 
 
 def _project_line(project: ProjectFacts) -> str:
@@ -305,7 +344,21 @@ class SiteLinks:
             return False
         return key in self._owned_keys(kind, model)
 
+    def load(self) -> "SiteLinks":
+        """Read the keys of the user's projects and drafts now (before links are resolved where no query may run)."""
+        self._owned_keys("project", Project)
+        self._owned_keys("draft", ProjectDraft)
+        return self
+
     def _owned_keys(self, kind: str, model) -> set:
         if kind not in self._owned:
             self._owned[kind] = set(model.objects.owned_by(self.user).values_list("pk", flat=True))
         return self._owned[kind]
+
+
+def site_links_for(request) -> SiteLinks:
+    """The request's ``SiteLinks`` (one per request, so a page reads the user's keys once)."""
+    links = getattr(request, "_site_links", None)
+    if links is None:
+        links = request._site_links = SiteLinks(request.user, host=request.get_host())
+    return links

@@ -69,18 +69,28 @@ def _start(chat: ChatHistory, *, continuing: bool = False) -> None:
 
 
 def chat_send(
-    *, user, message: str, chat_type: str = ChatHistory.ChatType.PROJECT_PLANNING, project=None, draft=None
+    *,
+    user,
+    message: str,
+    chat_type: str = ChatHistory.ChatType.PROJECT_PLANNING,
+    project=None,
+    draft=None,
+    page: str = "",
 ) -> ChatHistory:
     """Save the user's message at once (``pending``) and start the reply.
 
     With ``draft`` the message belongs to that project draft's conversation.
+    A navigation question keeps ``page``, the path it was asked on (anything
+    else is dropped), so the assistant knows where the user is.
     """
     if draft is not None:
         chat_type, project = ChatHistory.ChatType.NEW_PROJECT, None
+    navigation = chat_type == ChatHistory.ChatType.NAVIGATION
     chat = ChatHistory(
         user=user,
-        project=project,
+        project=None if navigation else project,
         draft=draft,
+        page=_page_path(page) if navigation else "",
         message=message or "",
         chat_type=chat_type,
         status=Status.PENDING,
@@ -95,6 +105,14 @@ def chat_send(
     chat.save()
     _start(chat)
     return chat
+
+
+def _page_path(page: str) -> str:
+    """A path on this site, as a page sends it; anything else (another site, too long) is no page."""
+    page = (page or "").strip()
+    if not page.startswith("/") or page.startswith("//") or len(page) > ChatHistory.PAGE_MAX_LENGTH:
+        return ""
+    return page
 
 
 def chat_retry(*, chat: ChatHistory) -> ChatHistory:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("send/", views.send, name="send"),
     path("clear/", views.clear, name="clear"),
     path("export/", views.export, name="export"),
+    path("assistant/", views.assistant, name="assistant"),
     path("<str:pk>/", views.show, name="show"),
     path("<str:pk>/reply/", views.reply, name="reply"),
     path("<str:pk>/stream/", views.stream, name="stream"),

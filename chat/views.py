@@ -22,6 +22,7 @@ from chat import services
 from chat.generation import lost_settle, reply_events
 from chat.markdown import StreamingMarkdown
 from chat.models import ChatHistory
+from chat.navigation import SiteLinks, project_on_page
 from chat.providers import get_provider
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
 from projects.models import Project, ProjectDraft, Proposal, ProposalChange
@@ -34,6 +35,9 @@ class HtmxHttpRequest(HttpRequest):
 PAGE_SIZE = 20
 SEARCH_LIMIT = 50
 PLANNING = ChatHistory.ChatType.PROJECT_PLANNING
+NAVIGATION = ChatHistory.ChatType.NAVIGATION
+#: The assistant's panel on every page: its elements' ids start with this, and its requests target them.
+PANEL = "assistant-"
 
 
 def _project_param(request: HttpRequest, value: str | None) -> Project | None:
@@ -42,9 +46,11 @@ def _project_param(request: HttpRequest, value: str | None) -> Project | None:
     return get_or_404(Project.objects.owned_by(request.user), value)
 
 
-def _chat_url(project: Project | None, draft: ProjectDraft | None = None) -> str:
+def _chat_url(project: Project | None, draft: ProjectDraft | None = None, chat_type: str = PLANNING) -> str:
     if draft is not None:
         return draft.get_absolute_url()
+    if chat_type == NAVIGATION:
+        return reverse("chat:assistant")
     if project is None:
         return reverse("chat:planning")
     return reverse("project-chat:page", args=[project.pk])
@@ -54,6 +60,15 @@ def _draft_param(request: HttpRequest, value: str | None) -> ProjectDraft | None
     if not value:
         return None
     return get_or_404(ProjectDraft.objects.owned_by(request.user), value)
+
+
+def _chat_type_param(value: str | None) -> str:
+    return NAVIGATION if value == NAVIGATION else PLANNING
+
+
+def _in_panel(request: HtmxHttpRequest) -> bool:
+    """Whether an HTMX request comes from the assistant's panel (it targets the panel's elements)."""
+    return bool(request.htmx) and (request.htmx.target or "").startswith(PANEL)
 
 
 def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
@@ -74,14 +89,29 @@ def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     return chat_page(request, project=project)
 
 
-def chat_page(
-    request: HtmxHttpRequest, *, project: Project | None = None, draft: ProjectDraft | None = None, **extra
-) -> TemplateResponse:
-    """A conversation's page: the general or a project's planning chat, or a project draft's.
+@require_GET
+def assistant(request: HtmxHttpRequest) -> HttpResponse:
+    """The navigation assistant: in the panel on every page, or as a page of its own."""
+    return chat_page(request, chat_type=NAVIGATION)
 
-    ``extra`` goes into the template's context (a draft page's panel).
+
+def chat_page(
+    request: HtmxHttpRequest,
+    *,
+    chat_type: str = PLANNING,
+    project: Project | None = None,
+    draft: ProjectDraft | None = None,
+    **extra,
+) -> TemplateResponse:
+    """A conversation's page: the general or a project's planning chat, a project draft's, or the assistant's.
+
+    ``extra`` goes into the template's context (a draft page's panel). In the
+    assistant's panel, the page it is open on says which project is "here".
     """
-    chat_type = PLANNING if draft is None else ChatHistory.ChatType.NEW_PROJECT
+    if draft is not None:
+        chat_type = ChatHistory.ChatType.NEW_PROJECT
+    in_panel = _in_panel(request)
+    on_page = (request.htmx.current_url_abs_path or "") if in_panel else ""
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat_type, project=project, draft=draft)
     if project is not None:  # a project's chat shows the proposals made in it
         records = records.prefetch_related(
@@ -108,20 +138,30 @@ def chat_page(
         **extra,
         "project": project,
         "draft": draft,
+        "navigation": chat_type == NAVIGATION,
+        "in_panel": in_panel,
+        "dom": PANEL if in_panel else "",
+        "page": on_page,
+        "here": project_on_page(request.user, on_page) if on_page else None,
         "chats": chats,
         "has_earlier": has_earlier,
         "earliest": chats[0].created_at.isoformat() if chats else "",
         "earliest_id": chats[0].pk if chats else "",
         "query": query,
         "total": records.count(),
-        "chat_url": _chat_url(project, draft),
+        "chat_url": _chat_url(project, draft, chat_type),
         "assistant_label": provider.label,
         "offline": provider.name == "offline",
         "message_max_length": ChatHistory.MESSAGE_MAX_LENGTH,
     }
     template = "chat/chat.html"
     if request.htmx and not request.htmx.boosted:
-        template += "#earlier" if before else "#log"
+        if before:
+            template += "#earlier"
+        elif in_panel:
+            template = "chat/assistant.html"
+        else:
+            template += "#log"
     return TemplateResponse(request, template, context)
 
 
@@ -132,9 +172,18 @@ def chat_page(
 def send(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
     draft = _draft_param(request, request.POST.get("draft"))
+    chat_type = _chat_type_param(request.POST.get("chat_type"))
     message = request.POST.get("message", "")
+    dom = PANEL if _in_panel(request) else ""
     try:
-        chat = services.chat_send(user=request.user, message=message, chat_type=PLANNING, project=project, draft=draft)
+        chat = services.chat_send(
+            user=request.user,
+            message=message,
+            chat_type=chat_type,
+            project=project,
+            draft=draft,
+            page=request.POST.get("page", ""),
+        )
     except services.ChatRejected as rejection:
         if request.htmx:
             response = TemplateResponse(
@@ -142,25 +191,32 @@ def send(request: HtmxHttpRequest) -> HttpResponse:
             )
             if rejection.retry_after:
                 response["Retry-After"] = str(rejection.retry_after)
-            return reswap(retarget(response, "#composer-error"), "innerHTML")
+            return reswap(retarget(response, f"#{dom}composer-error"), "innerHTML")
         messages.error(request, str(rejection))
-        response = chat_page(request, project=project, draft=draft, typed=message)
+        response = chat_page(request, chat_type=chat_type, project=project, draft=draft, typed=message)
         response.status_code = rejection.status
         return response
     if request.htmx:
         records = ChatHistory.objects.owned_by(request.user).in_chat(
-            chat_type=chat.chat_type, project=project, draft=draft
+            chat_type=chat.chat_type, project=chat.project, draft=draft
         )
-        context = {"chat": chat, "project": project, "draft": draft, "total": records.count()}
+        context = {
+            "chat": chat,
+            "project": chat.project,
+            "draft": draft,
+            "navigation": chat_type == NAVIGATION,
+            "dom": dom,
+            "total": records.count(),
+        }
         return TemplateResponse(request, "chat/chat.html#sent", context)
-    return redirect(_chat_url(project, draft))
+    return redirect(_chat_url(project, draft, chat_type))
 
 
 def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | None = None) -> HttpResponse:
     if not request.htmx:
         if toast:
             messages.warning(request, toast)
-        return redirect(_chat_url(chat.project, chat.draft) + f"#chat-{chat.pk}")
+        return redirect(_chat_url(chat.project, chat.draft, chat.chat_type) + f"#chat-{chat.pk}")
     response = TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
     if toast:
         trigger_client_event(response, "toast", {"message": toast, "level": "warning"})
@@ -183,7 +239,7 @@ def show(request: HttpRequest, pk: str) -> HttpResponse:
         .order_by("created_at", "pk")
         .first()
     )
-    url = _chat_url(chat.project, chat.draft)
+    url = _chat_url(chat.project, chat.draft, chat.chat_type)
     if newer is not None:
         url += "?" + urlencode({"before": newer.created_at.isoformat(), "before_id": newer.pk})
     return redirect(f"{url}#chat-{chat.pk}")
@@ -195,7 +251,7 @@ def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = _owned_chat(request, pk)
     lost_settle([chat])
     if not request.htmx:
-        return redirect(_chat_url(chat.project, chat.draft) + f"#chat-{chat.pk}")
+        return redirect(_chat_url(chat.project, chat.draft, chat.chat_type) + f"#chat-{chat.pk}")
     return TemplateResponse(request, "chat/chat.html#reply", {"chat": chat, "finished": True})
 
 
@@ -228,25 +284,32 @@ def _restart(request: HtmxHttpRequest, pk: str, restart) -> HttpResponse:
 
 @require_POST
 def clear(request: HtmxHttpRequest) -> HttpResponse:
-    project = _project_param(request, request.POST.get("project"))
-    removed = services.chat_clear(user=request.user, chat_type=PLANNING, project=project)
+    chat_type = _chat_type_param(request.POST.get("chat_type"))
+    project = None if chat_type == NAVIGATION else _project_param(request, request.POST.get("project"))
+    removed = services.chat_clear(user=request.user, chat_type=chat_type, project=project)
     note = (
         f"Removed {removed} message{'s' if removed != 1 else ''} from this chat."
         if removed
         else "This chat was already empty."
     )
+    if _in_panel(request):  # the panel starts again in place; the page under it stays
+        return trigger_client_event(chat_page(request, chat_type=chat_type), "toast", {"message": note})
     # A fresh page (the history, counts and paging all change); the note shows as a toast.
     messages.success(request, note)
     if request.htmx:
-        return HttpResponseClientRedirect(_chat_url(project))
-    return redirect(_chat_url(project))
+        return HttpResponseClientRedirect(_chat_url(project, chat_type=chat_type))
+    return redirect(_chat_url(project, chat_type=chat_type))
 
 
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
-    project = _project_param(request, request.GET.get("project"))
-    chats = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=PLANNING, project=project)
-    title = f"{project.name} — planning chat" if project else "Planning chat"
+    chat_type = _chat_type_param(request.GET.get("chat_type"))
+    project = None if chat_type == NAVIGATION else _project_param(request, request.GET.get("project"))
+    chats = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat_type, project=project)
+    if chat_type == NAVIGATION:
+        title = "Assistant chat"
+    else:
+        title = f"{project.name} — planning chat" if project else "Planning chat"
     now = timezone.now()
     lines = [f"# {title}", "", f"Exported {now:%Y-%m-%d %H:%M} UTC from Project Catalyst.", ""]
     for chat in chats.iterator():
@@ -270,13 +333,16 @@ async def stream(request: HttpRequest, pk: str) -> HttpResponse:
     """The reply so far, its new text as it arrives, then the finished reply."""
     user = await request.auser()
     chat = await aget_or_404(ChatHistory.objects.owned_by(user), pk)
-    return event_stream_response(request, _page_chunks(request, chat.pk))
+    links = None
+    if chat.chat_type == NAVIGATION:  # its links are checked against the user's own objects, read now
+        links = request._site_links = await sync_to_async(SiteLinks(user, host=request.get_host()).load)()
+    return event_stream_response(request, _page_chunks(request, chat.pk, links))
 
 
-async def _page_chunks(request: HttpRequest, pk):
+async def _page_chunks(request: HttpRequest, pk, links: SiteLinks | None = None):
     """The page's encoding of a reply: finished blocks rendered once each, the rest as it arrives."""
     yield "retry: 2000\n\n"
-    markdown = StreamingMarkdown()
+    markdown = StreamingMarkdown(links)
     async for kind, data in reply_events(pk):
         if kind == "done":
             chat = await ChatHistory.objects.filter(pk=pk).afirst()
@@ -285,7 +351,7 @@ async def _page_chunks(request: HttpRequest, pk):
         if kind == "ping":
             yield KEEPALIVE
         elif kind == "snapshot":
-            markdown = StreamingMarkdown()
+            markdown = StreamingMarkdown(links)
             context = {"chat": {"pk": pk}, "progress": markdown.feed(data).shown()}
             yield sse_event("snapshot", render_to_string("chat/chat.html#reply-progress", context))
         else:

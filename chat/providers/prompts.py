@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.utils import timezone
 
+from chat import navigation
 from chat.models import ChatHistory
 from chat.providers.base import Conversation, ProjectFacts, TaskFacts, Turn
 from projects.models import Project, Task
@@ -52,6 +53,16 @@ BREAKDOWN_INSTRUCTION = (
     "as JSON that follows the response schema: each an add with a short concrete title, a "
     "priority, an estimate in hours that together roughly make the task's, a due date no later "
     "than the task's, and a one-sentence reason. Today is {today}."
+)
+NAVIGATION_INSTRUCTION = (
+    "You are Catalyst, the assistant in the side panel of Project Catalyst, an app where people keep "
+    "projects and their tasks. Help the user find their way: answer questions about their own projects "
+    "and tasks (what is overdue, what is due soon, what is left in a project) and about the app (where "
+    "to change a password, how to get an API token, how to start a project). Answer from the pages and "
+    "data below only; if something is not there, say so. Link every page, project and task you mention "
+    "with a Markdown link whose target is one of the paths below, exactly as written (never a full "
+    "address, never another site): links anywhere else are not shown. When the answer is one place, "
+    "give exactly one link. Keep answers short: a sentence or a short list. Today is {today}."
 )
 PROJECT_CONTEXT_TASK_LIMIT = 100
 GENERAL_CONTEXT_PROJECT_LIMIT = 20
@@ -115,6 +126,8 @@ def _describe_project(facts: ProjectFacts, *, with_tasks: bool, with_ids: bool =
 def conversation_build(*, chat: ChatHistory, continuing: bool = False) -> Conversation:
     """What the model is told for ``chat``: context, recent turns, the message."""
     today = timezone.localdate()
+    if chat.chat_type == ChatHistory.ChatType.NAVIGATION:
+        return _navigation_conversation_build(chat=chat, continuing=continuing, today=today)
     instruction = SYSTEM_INSTRUCTION.format(today=today.isoformat())
     project = None
     projects: tuple[ProjectFacts, ...] = ()
@@ -149,6 +162,34 @@ def conversation_build(*, chat: ChatHistory, continuing: bool = False) -> Conver
         partial_reply=chat.response if continuing else "",
         project=project,
         projects=projects,
+        today=today,
+    )
+
+
+def _navigation_conversation_build(*, chat: ChatHistory, continuing: bool, today) -> Conversation:
+    """What the navigation assistant is told: the site's pages, the user's data, and the page they are on."""
+    pages = navigation.site_pages(chat.user)
+    projects = navigation.user_projects(chat.user, today=today)
+    here = navigation.project_here(chat.user, chat.page, today=today) if chat.page else None
+    instruction = NAVIGATION_INSTRUCTION.format(today=today.isoformat())
+    instruction += "\n\n" + navigation.summary_for_model(projects, pages, today=today)
+    if here is not None:
+        instruction += (
+            f'\n\nThe user is on the page of the project [{here.name}]({here.url}); "here" and "this project" '
+            "mean it.\n\n" + _describe_project(here, with_tasks=True)
+        )
+    elif chat.page:
+        instruction += f"\n\nThe user is on the page {chat.page}."
+    earlier = ChatHistory.objects.owned_by(chat.user).in_chat(chat_type=chat.chat_type).before(chat.created_at)
+    return Conversation(
+        system_instruction=instruction + "\n\n" + DATA_NOT_INSTRUCTIONS,
+        chat_type=chat.chat_type,
+        message=chat.message,
+        history=_turns(earlier),
+        partial_reply=chat.response if continuing else "",
+        project=here,
+        projects=projects,
+        pages=pages,
         today=today,
     )
 

@@ -1,9 +1,14 @@
+from typing import NamedTuple
+
 from django import template
 from django.utils.safestring import SafeString
 
-from chat.markdown import MarkdownUpdate, StreamingMarkdown, render_markdown
+from chat.markdown import LinkPolicy, MarkdownUpdate, StreamingMarkdown, links_in, render_markdown
+from chat.models import ChatHistory
+from chat.navigation import site_links_for
 
 register = template.Library()
+GO_LABEL_LENGTH = 60
 
 
 @register.filter(name="markdown")
@@ -12,7 +17,34 @@ def markdown_filter(text: str) -> SafeString:
     return render_markdown(text)
 
 
-@register.simple_tag
-def reply_progress(text: str) -> MarkdownUpdate:
+class Reply(NamedTuple):
+    html: SafeString
+    #: Where a navigation answer that names one place goes, and what it calls it: ("", "") for others.
+    go: tuple[str, str]
+
+
+def _links(context, chat: ChatHistory) -> LinkPolicy | None:
+    """Navigation answers link only to this site's pages and the user's own objects."""
+    if chat.chat_type != ChatHistory.ChatType.NAVIGATION:
+        return None
+    return site_links_for(context["request"])
+
+
+@register.simple_tag(takes_context=True)
+def reply_html(context, chat: ChatHistory) -> Reply:
+    """A finished reply as sanitised HTML, with the one place a navigation answer points to."""
+    links = _links(context, chat)
+    html = render_markdown(chat.response, links)
+    go = ("", "")
+    if links is not None:
+        shown = links_in(chat.response, links)
+        if len({href for href, _ in shown}) == 1:
+            href, label = shown[0]
+            go = (href, label[:GO_LABEL_LENGTH] or "it")
+    return Reply(html, go)
+
+
+@register.simple_tag(takes_context=True)
+def reply_progress(context, chat: ChatHistory) -> MarkdownUpdate:
     """A reply still being written: its finished blocks rendered, the rest as plain text."""
-    return StreamingMarkdown().feed(text).shown()
+    return StreamingMarkdown(_links(context, chat)).feed(chat.response).shown()

@@ -1,42 +1,140 @@
-// Planning chat: Enter sends, Shift+Enter adds a line, the composer keeps
-// focus and waits while a reply streams, copy buttons, search highlights,
-// and the log stays pinned to the newest message.
+// Every chat on a page (a chat page, the assistant's panel, or both): Enter sends,
+// Shift+Enter adds a line, the composer keeps focus and waits while a reply streams,
+// what is typed is kept for the tab until it is sent, copy buttons, search highlights,
+// and each log stays pinned to its newest message.
 (function () {
   "use strict";
 
-  var chat, log, form, input, sendButton;
-  var pinned = true;
+  var TYPED = "catalyst:typed:";
 
-  function isBusy() {
-    return !!log.querySelector(".reply--pending");
+  function Chat(root) {
+    this.root = root;
+    this.log = root.querySelector("[data-chat-log]");
+    this.form = root.querySelector("[data-composer]");
+    this.input = this.form.querySelector("textarea");
+    this.sendButton = this.form.querySelector(".composer__send");
+    this.typedKey = TYPED + this.form.dataset.typedKey;
+    this.pinned = true;
+    this.sentText = "";
+    root.chat = this;
+    this.listen();
+    this.restoreTyped();
+    applyHighlights(root);
+    this.autosize();
+    this.sync();
+    this.scrollToEnd();
+    if (this.input.autofocus) this.input.focus();
   }
 
-  function syncComposer() {
-    var busy = isBusy();
-    var empty = !input.value.trim();
-    sendButton.disabled = busy || empty;
-    form.classList.toggle("is-busy", busy);
-    form.querySelector("[data-hint-idle]").hidden = busy;
-    form.querySelector("[data-hint-busy]").hidden = !busy;
+  Chat.prototype.isBusy = function () {
+    return !!this.log.querySelector(".reply--pending");
+  };
+
+  Chat.prototype.sync = function () {
+    var busy = this.isBusy();
+    var input = this.input;
+    this.sendButton.disabled = busy || !input.value.trim();
+    this.form.classList.toggle("is-busy", busy);
+    this.form.querySelector("[data-hint-idle]").hidden = busy;
+    this.form.querySelector("[data-hint-busy]").hidden = !busy;
     var limit = parseInt(input.dataset.maxLength, 10);
-    var count = form.querySelector("[data-count]");
+    var count = this.form.querySelector("[data-count]");
     var length = input.value.length;
     count.hidden = !limit || length < limit * 0.8;
     count.textContent = length.toLocaleString() + " / " + limit.toLocaleString();
     count.classList.toggle("is-over", length > limit);
-  }
+  };
 
-  function autosize() {
-    input.style.height = "auto";
-    input.style.height = Math.min(input.scrollHeight, 240) + "px";
-  }
+  Chat.prototype.autosize = function () {
+    this.input.style.height = "auto";
+    this.input.style.height = Math.min(this.input.scrollHeight, 240) + "px";
+  };
 
-  function scrollToEnd() {
-    log.scrollTop = log.scrollHeight;
-  }
+  Chat.prototype.scrollToEnd = function () {
+    this.log.scrollTop = this.log.scrollHeight;
+  };
 
-  function nearEnd() {
+  Chat.prototype.nearEnd = function () {
+    var log = this.log;
     return log.scrollHeight - log.scrollTop - log.clientHeight < 120;
+  };
+
+  // What is typed and not yet sent survives leaving the page, for this tab.
+  Chat.prototype.keepTyped = function () {
+    try {
+      if (this.input.value.trim()) sessionStorage.setItem(this.typedKey, this.input.value);
+      else sessionStorage.removeItem(this.typedKey);
+    } catch (error) { /* storage full or off: nothing to keep */ }
+  };
+
+  Chat.prototype.restoreTyped = function () {
+    var kept = null;
+    try { kept = sessionStorage.getItem(this.typedKey); } catch (error) { kept = null; }
+    if (kept && !this.input.value) this.input.value = kept;
+  };
+
+  Chat.prototype.fill = function (text) {
+    this.input.value = text;
+    this.autosize();
+    this.sync();
+    this.keepTyped();
+    this.input.focus();
+  };
+
+  Chat.prototype.listen = function () {
+    var self = this;
+    var form = this.form;
+    var input = this.input;
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+      event.preventDefault();
+      if (!self.sendButton.disabled) form.requestSubmit();
+    });
+    input.addEventListener("input", function () {
+      self.autosize();
+      self.sync();
+      self.keepTyped();
+    });
+
+    // What was typed after pressing Enter, while the message was on its way, stays.
+    form.addEventListener("htmx:beforeRequest", function (event) {
+      if (event.detail.elt === form) self.sentText = input.value;
+    });
+    form.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.elt !== form) return;
+      var status = event.detail.xhr ? event.detail.xhr.status : 0;
+      if (status >= 200 && status < 300) {
+        var empty = self.root.querySelector("[data-chat-empty]");
+        if (empty) empty.remove();
+        var typed = input.value;
+        var sent = self.sentText;
+        input.value = typed.indexOf(sent) === 0 ? typed.slice(sent.length).replace(/^\s+/, "") : typed;
+        self.keepTyped();
+        self.autosize();
+        self.pinned = true;
+        self.scrollToEnd();
+        // A message sent from search results belongs to the conversation: show it there.
+        var search = self.root.querySelector(".chat-search input");
+        if (search && search.value) {
+          search.value = "";
+          htmx.ajax("GET", search.form.getAttribute("action"), { target: self.log, swap: "innerHTML" });
+        }
+      }
+      input.focus();
+      self.sync();
+    });
+
+    this.log.addEventListener("scroll", function () { self.pinned = self.nearEnd(); }, { passive: true });
+    new MutationObserver(function () {
+      if (self.pinned) self.scrollToEnd();
+      self.sync();
+    }).observe(this.log, { childList: true, subtree: true, characterData: true });
+  };
+
+  function chatOf(element) {
+    var root = element && element.closest ? element.closest("[data-chat]") : null;
+    return root && root.chat;
   }
 
   function highlight(root, term) {
@@ -67,8 +165,8 @@
     });
   }
 
-  function applyHighlights() {
-    var messages = document.getElementById("messages");
+  function applyHighlights(root) {
+    var messages = root.querySelector("[data-messages]");
     if (messages && messages.dataset.highlight) highlight(messages, messages.dataset.highlight);
   }
 
@@ -119,139 +217,92 @@
     }
   }
 
-  function watchConnections() {
-    document.body.addEventListener("htmx:sseError", function (event) {
-      var reply = event.target.closest && event.target.closest(".reply--pending");
-      if (!reply || reply.dataset.connectionLost) return;
-      connection(reply, "reconnecting");
-      if (reply.outageTimer) return;
-      var source = event.detail && event.detail.source;
-      reply.outageTimer = setTimeout(function () {
-        reply.dataset.connectionLost = "true";
-        reply.removeAttribute("sse-connect");
-        if (source) source.close();
-        connection(reply, "lost");
-      }, LONG_OUTAGE_MS);
-    });
-    document.body.addEventListener("htmx:sseOpen", function (event) {
-      var reply = event.target.closest && event.target.closest(".reply--pending");
-      if (reply) connection(reply, "open");
-    });
-    document.addEventListener("click", function (event) {
-      var retry = event.target.closest("[data-connection-retry]");
-      if (!retry) return;
+  document.addEventListener("htmx:sseError", function (event) {
+    var reply = event.target.closest && event.target.closest(".reply--pending");
+    if (!reply || reply.dataset.connectionLost) return;
+    connection(reply, "reconnecting");
+    if (reply.outageTimer) return;
+    var source = event.detail && event.detail.source;
+    reply.outageTimer = setTimeout(function () {
+      reply.dataset.connectionLost = "true";
+      reply.removeAttribute("sse-connect");
+      if (source) source.close();
+      connection(reply, "lost");
+    }, LONG_OUTAGE_MS);
+  });
+  document.addEventListener("htmx:sseOpen", function (event) {
+    var reply = event.target.closest && event.target.closest(".reply--pending");
+    if (reply) connection(reply, "open");
+  });
+
+  document.addEventListener("click", function (event) {
+    var retry = event.target.closest("[data-connection-retry]");
+    if (retry) {
       var reply = retry.closest(".reply");
       htmx.ajax("GET", reply.dataset.replyUrl, { target: reply, swap: "outerHTML" });
+      return;
+    }
+    var copyButton = event.target.closest("[data-copy]");
+    if (copyButton) { copy(copyButton); return; }
+    var suggestion = event.target.closest("[data-suggestion]");
+    if (suggestion && chatOf(suggestion)) {
+      chatOf(suggestion).fill(suggestion.textContent.trim());
+      return;
+    }
+    var clearSearch = event.target.closest("[data-search-clear]");
+    if (clearSearch) {
+      var box = clearSearch.closest("[data-chat]").querySelector(".chat-search input");
+      if (box) box.value = "";
+    }
+    var cancel = event.target.closest("[data-confirm-cancel]");
+    if (cancel) { cancel.closest("details").removeAttribute("open"); return; }
+    document.querySelectorAll("details[data-confirm][open]").forEach(function (details) {
+      if (!details.contains(event.target)) details.removeAttribute("open");
     });
-  }
+  });
 
-  function init() {
-    chat = document.querySelector("[data-chat]");
+  // Escape closes an open confirmation first (and nothing else with the same key press).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelectorAll("details[data-confirm][open]");
+    open.forEach(function (details) { details.removeAttribute("open"); });
+    if (open.length) event.preventDefault();
+  });
+
+  // Loading earlier messages must not move what the reader is looking at.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var chat = chatOf(target);
+    if (chat && target.hasAttribute("data-earlier")) {
+      chat.fromBottom = chat.log.scrollHeight - chat.log.scrollTop;
+      chat.pinned = false;
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var chat = chatOf(event.detail.target);
     if (!chat) return;
-    log = document.getElementById("chat-log");
-    form = document.getElementById("composer");
-    input = document.getElementById("composer-input");
-    sendButton = form.querySelector(".composer__send");
+    if (chat.fromBottom != null) {
+      chat.log.scrollTop = chat.log.scrollHeight - chat.fromBottom;
+      chat.fromBottom = null;
+    }
+    if (event.detail.target === chat.log) {
+      applyHighlights(chat.root);
+      var searching = !!chat.root.querySelector("[data-messages]").dataset.highlight;
+      chat.pinned = !searching;
+      if (searching) chat.log.scrollTop = 0;
+      else chat.scrollToEnd();
+    }
+    chat.sync();
+  });
 
-    input.addEventListener("keydown", function (event) {
-      if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-      event.preventDefault();
-      if (!sendButton.disabled) form.requestSubmit();
+  // A chat arrives with the page or later (the assistant's panel): each is set up once.
+  htmx.onLoad(function (element) {
+    var roots = element.matches && element.matches("[data-chat]") ? [element] : [];
+    roots = roots.concat(Array.prototype.slice.call(element.querySelectorAll ? element.querySelectorAll("[data-chat]") : []));
+    roots.forEach(function (root) {
+      if (!root.chat) new Chat(root);
     });
-    input.addEventListener("input", function () { autosize(); syncComposer(); });
-
-    // What was typed after pressing Enter, while the message was on its way, stays.
-    var sentText = "";
-    form.addEventListener("htmx:beforeRequest", function (event) {
-      if (event.detail.elt === form) sentText = input.value;
-    });
-    form.addEventListener("htmx:afterRequest", function (event) {
-      if (event.detail.elt !== form) return;
-      var status = event.detail.xhr ? event.detail.xhr.status : 0;
-      if (status >= 200 && status < 300) {
-        var empty = document.getElementById("chat-empty");
-        if (empty) empty.remove();
-        var typed = input.value;
-        input.value = typed.indexOf(sentText) === 0 ? typed.slice(sentText.length).replace(/^\s+/, "") : typed;
-        autosize();
-        pinned = true;
-        scrollToEnd();
-        // A message sent from search results belongs to the conversation: show it there.
-        var search = chat.querySelector(".chat-search input");
-        if (search.value) {
-          search.value = "";
-          htmx.ajax("GET", search.form.getAttribute("action"), { target: "#chat-log", swap: "innerHTML" });
-        }
-      }
-      input.focus();
-      syncComposer();
-    });
-
-    log.addEventListener("scroll", function () { pinned = nearEnd(); }, { passive: true });
-    new MutationObserver(function () {
-      if (pinned) scrollToEnd();
-      syncComposer();
-    }).observe(log, { childList: true, subtree: true, characterData: true });
-
-    // Loading earlier messages must not move what the reader is looking at.
-    var fromBottom = null;
-    document.body.addEventListener("htmx:beforeSwap", function (event) {
-      if (event.detail.target && event.detail.target.id === "earlier") {
-        fromBottom = log.scrollHeight - log.scrollTop;
-        pinned = false;
-      }
-    });
-    document.body.addEventListener("htmx:afterSettle", function (event) {
-      if (fromBottom !== null) {
-        log.scrollTop = log.scrollHeight - fromBottom;
-        fromBottom = null;
-      }
-      if (event.detail.target === log) {
-        applyHighlights();
-        var searching = !!document.getElementById("messages").dataset.highlight;
-        pinned = !searching;
-        if (searching) log.scrollTop = 0;
-        else scrollToEnd();
-      }
-      syncComposer();
-    });
-
-    document.addEventListener("click", function (event) {
-      var copyButton = event.target.closest("[data-copy]");
-      if (copyButton) { copy(copyButton); return; }
-      var suggestion = event.target.closest("[data-suggestion]");
-      if (suggestion) {
-        input.value = suggestion.textContent.trim();
-        autosize();
-        syncComposer();
-        input.focus();
-        return;
-      }
-      if (event.target.closest("[data-search-clear]")) {
-        var box = chat.querySelector(".chat-search input");
-        if (box) box.value = "";
-      }
-      var cancel = event.target.closest("[data-confirm-cancel]");
-      if (cancel) { cancel.closest("details").removeAttribute("open"); return; }
-      document.querySelectorAll("details[data-confirm][open]").forEach(function (details) {
-        if (!details.contains(event.target)) details.removeAttribute("open");
-      });
-    });
-    document.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") {
-        document.querySelectorAll("details[data-confirm][open]").forEach(function (details) { details.removeAttribute("open"); });
-      }
-    });
-
-    watchConnections();
-    applyHighlights();
-    autosize();
-    syncComposer();
-    scrollToEnd();
-    input.focus();
-  }
-
-  document.addEventListener("DOMContentLoaded", init);
+  });
 
   // The draft beside a new-project chat: the assistant's catching up never replaces the
   // panel under a field being typed in (leaving the field saves it, as the user wrote it).
