@@ -55,6 +55,12 @@ class SendIn(BodyIn):
     draftId: str | None = Field(
         None, description="A project draft's conversation (`/api/projects/drafts`): the chat type is `new-project`."
     )
+    page: str = Field(
+        "",
+        max_length=ChatHistory.PAGE_MAX_LENGTH,
+        description="For `navigation`: the path of the page the user is on (`/projects/<id>/`), so the "
+        "assistant knows which project is open. Ignored for other chat types.",
+    )
 
 
 class ChatOut(Schema):
@@ -263,6 +269,7 @@ def _send(user, payload: SendIn) -> ChatHistory:
         chat_type=payload.chatType,
         project=_project(user, payload.projectId),
         draft=_draft(user, payload.draftId),
+        page=payload.page,
     )
 
 

@@ -20,6 +20,8 @@ from chat.providers.offline_drafts import (
     TEXT_LIMIT,
     TITLE_LENGTH,
     capitalised,
+    counted,
+    days_late,
     list_items,
     new_project_answer,
     offline_draft,
@@ -27,6 +29,7 @@ from chat.providers.offline_drafts import (
     shorten,
     split_sentences,
 )
+from chat.providers.offline_navigation import NAVIGATION_CHAT, navigation_answer
 
 
 class OfflineProvider(Provider):
@@ -84,6 +87,8 @@ def offline_answer(conversation: Conversation) -> str:
     """The offline assistant's full reply to the newest message."""
     if conversation.chat_type == NEW_PROJECT_CHAT:
         return new_project_answer(conversation)
+    if conversation.chat_type == NAVIGATION_CHAT:
+        return navigation_answer(conversation)
     words = set(re.findall(r"[a-z]+", conversation.message.lower()))
     project = conversation.project
     if project is None:
@@ -217,16 +222,16 @@ def _status_report(project: ProjectFacts, today: datetime.date) -> str:
         )
     done = [task for task in tasks if task.status == "done"]
     doing = [task for task in tasks if task.status == "in-progress"]
-    late = sorted((task for task in tasks if _days_late(task, today)), key=lambda task: task.due_date)
+    late = sorted((task for task in tasks if days_late(task, today)), key=lambda task: task.due_date)
     lines = [f"**Status report: {project.name}** ({today:%B %-d, %Y})", ""]
-    lines += _report_section(f"**Done:** {len(done)} of {_count(len(tasks), 'task')}", done, lambda t: t.title)
+    lines += _report_section(f"**Done:** {len(done)} of {counted(len(tasks), 'task')}", done, lambda t: t.title)
     lines += _report_section(
-        f"**In progress:** {_count(len(doing), 'task')}", doing, lambda t: _due_note(t.title, t, today)
+        f"**In progress:** {counted(len(doing), 'task')}", doing, lambda t: _due_note(t.title, t, today)
     )
     lines += _report_section(
-        f"**Overdue:** {_count(len(late), 'task')}",
+        f"**Overdue:** {counted(len(late), 'task')}",
         late,
-        lambda t: f"{t.title} — {_count(_days_late(t, today), 'day')} late (due {t.due_date:%b %-d})",
+        lambda t: f"{t.title} — {counted(days_late(t, today), 'day')} late (due {t.due_date:%b %-d})",
     )
     lines += ["**Next steps:**", ""]
     upcoming = _by_urgency(project.open_tasks, today)[:REPORT_NEXT_STEPS]
@@ -249,8 +254,8 @@ def _report_section(heading: str, tasks: list[TaskFacts], line) -> list[str]:
 
 def _next_step_line(task: TaskFacts, today: datetime.date) -> str:
     bits = [f"{task.priority} priority"]
-    if days := _days_late(task, today):
-        bits.append(f"**{_count(days, 'day')} overdue**")
+    if days := days_late(task, today):
+        bits.append(f"**{counted(days, 'day')} overdue**")
     elif task.status == "in-progress":
         bits.append("in progress")
     return _due_note(f"{task.title} — {', '.join(bits)}", task, today)
@@ -258,20 +263,9 @@ def _next_step_line(task: TaskFacts, today: datetime.date) -> str:
 
 def _due_note(text: str, task: TaskFacts, today: datetime.date) -> str:
     """``text`` followed by the task's due date, when it has one that is not already past."""
-    if task.due_date and not _days_late(task, today):
+    if task.due_date and not days_late(task, today):
         return f"{text} (due {task.due_date:%b %-d})"
     return text
-
-
-def _days_late(task: TaskFacts, today: datetime.date) -> int:
-    """Days past the due date of an open task; 0 when it is done, undated or not late.
-
-    Counted from the conversation's ``today`` rather than ``is_overdue``, so the
-    reports and proposals say the same number of days as the dates they show.
-    """
-    if task.status == "done" or task.due_date is None or task.due_date >= today:
-        return 0
-    return (today - task.due_date).days
 
 
 def _by_urgency(tasks: Iterable[TaskFacts], today: datetime.date) -> list[TaskFacts]:
@@ -279,15 +273,11 @@ def _by_urgency(tasks: Iterable[TaskFacts], today: datetime.date) -> list[TaskFa
     return sorted(
         tasks,
         key=lambda task: (
-            not _days_late(task, today),
+            not days_late(task, today),
             PRIORITY_RANK.get(task.priority, 2),
             task.due_date or datetime.date.max,
         ),
     )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 PLANNING_WORDS = {"plan", "planning", "new", "start", "launch", "idea", "goal", "create", "organise", "organize"}
@@ -403,12 +393,12 @@ def _review(project: ProjectFacts, today: datetime.date) -> dict:
 
 def _reschedule(task: TaskFacts, project: ProjectFacts, today: datetime.date) -> tuple[dict, str] | None:
     """A new due date for an overdue task (and high priority, when it sat lower), with the reason; else None."""
-    days = _days_late(task, today)
+    days = days_late(task, today)
     if not days:
         return None
     due, when = _new_due_date(project, today)
     fields = {"dueDate": due.isoformat()}
-    reason = f"it is {_count(days, 'day')} overdue, so it moves to {when}"
+    reason = f"it is {counted(days, 'day')} overdue, so it moves to {when}"
     if PRIORITY_RANK.get(task.priority, 2) > PRIORITY_RANK["high"]:
         fields["priority"] = "high"
         reason += ", and up to high priority so it is not missed again"
@@ -436,11 +426,11 @@ def _work_hours(title: str) -> tuple[float, str]:
 def _review_summary(rescheduled: int, raised: int, estimated: int) -> str:
     parts = []
     if rescheduled:
-        parts.append(f"new due dates for {_count(rescheduled, 'overdue task')}")
+        parts.append(f"new due dates for {counted(rescheduled, 'overdue task')}")
         if raised:
             parts[-1] += f" ({raised} raised to high priority)"
     if estimated:
-        parts.append(f"estimates for {_count(estimated, 'task')} without one")
+        parts.append(f"estimates for {counted(estimated, 'task')} without one")
     if not parts:
         return "The plan looks in order: nothing is overdue and every open task has an estimate."
     return "Proposed: " + " and ".join(parts) + "."
@@ -457,7 +447,7 @@ def _after_last_task(project: ProjectFacts, today: datetime.date) -> dict:
         return {"summary": "The plan looks in order: every task is done, the review included.", "changes": []}
     hours, _ = _work_hours(REVIEW_TITLE)
     fields = {"title": REVIEW_TITLE, "estimateHours": hours, "dueDate": due.isoformat()}
-    reason = f"All {_count(len(project.tasks), 'task')} are done; a review closes the work and sets up what is next."
+    reason = f"All {counted(len(project.tasks), 'task')} are done; a review closes the work and sets up what is next."
     if len(project.tasks) == 1:
         reason = "The only task is done; a review closes the work and sets up what is next."
     return {"summary": "Proposed: a review, since every task is done.", "changes": [_addition(fields, reason)]}

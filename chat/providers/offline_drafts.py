@@ -5,7 +5,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from chat.providers.base import Conversation
+from chat.providers.base import Conversation, TaskFacts
 
 NEW_PROJECT_CHAT = "new-project"
 PRIORITIES = ("low", "medium", "high", "urgent")
@@ -229,11 +229,11 @@ def capitalised(text: str) -> str:
 # --- Which sentences are work ---
 
 
-def _word_set(words: str) -> frozenset[str]:
+def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-CHATTER = _word_set(
+CHATTER = word_set(
     "hi hello hey thanks thank you ok okay great cool nice perfect yes yeah yep no nope sure sounds looks good "
     "fine awesome that that's is it all for now so well right alright lovely excellent please much very a lot "
     "and the draft"
@@ -262,7 +262,7 @@ LEAD = re.compile(
     re.I,
 )
 # Words that carry no work of their own once dates, priorities and estimates are gone.
-FILLER = _word_set(
+FILLER = word_set(
     "it it's this that the a project everything all whole thing needs need to be must should has have will would "
     "done finished ready complete completed live launched shipped delivered due deadline is are by before until till "
     "and i we i'd we'd we're i'm want like at latest ideally hopefully please so on starting start begin from in of "
@@ -308,7 +308,7 @@ CALLED = re.compile(
     r"\b(?:called|named|titled)\s+(?:[\"'“‘`](?P<quoted>[^\"'”’`\n]{1,200})[\"'”’`]|(?P<plain>[^\n.,;:!?()\"]{1,200}))",
     re.I,
 )
-CALLED_STOP = _word_set("that which who where for to by and with so because in on from it is will should but due")
+CALLED_STOP = word_set("that which who where for to by and with so because in on from it is will should but due")
 ARTICLE_AND_NOUN = re.compile(r"\b(?:a|an|the|my|our|this|new)\s+[\w-]+\s+$", re.I)
 PROJECT_COLON = re.compile(r"\b(?i:project)\s+(?P<name>[A-Z0-9][\w'&.-]*(?:[ \t]+[\w'&.-]+){0,5})[ \t]*:")
 
@@ -676,3 +676,18 @@ def _questions(draft: dict, words: DraftWords, messages: list[str]) -> list[str]
     if any(CONSTRAINT.search(message) for message in messages):
         return ["Anything else to plan around, such as risks or who does which task?"]
     return ["Any constraints to plan around: a budget, or how many people will work on it?"]
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def days_late(task: TaskFacts, today: datetime.date) -> int:
+    """Days past the due date of an open task; 0 when it is done, undated or not late.
+
+    Counted from the conversation's ``today`` rather than ``is_overdue``, so the
+    reports and proposals say the same number of days as the dates they show.
+    """
+    if task.status == "done" or task.due_date is None or task.due_date >= today:
+        return 0
+    return (today - task.due_date).days

@@ -15,23 +15,23 @@ from itertools import groupby
 from typing import TypeVar
 
 from chat.providers.base import Conversation, ProjectFacts, SitePage, TaskFacts
-from chat.providers.offline import _count, _days_late
-from chat.providers.offline_drafts import _word_set
+from chat.providers.offline_drafts import counted, days_late, word_set
 
+NAVIGATION_CHAT = "navigation"
 #: How many tasks or projects a list shows before it says how many more there are.
 LIST_LIMIT = 10
 #: How far ahead "due soon" looks.
 SOON_DAYS = 7
 
-OVERDUE_WORDS = _word_set("overdue late behind missed slipping lapsed")
-DUE_WORDS = _word_set("due soon upcoming deadline deadlines coming")
-LEFT_WORDS = _word_set("left remain remains remaining status progress outstanding unfinished")
-NAV_WORDS = _word_set("open go show where find take see get jump navigate bring view visit link")
+OVERDUE_WORDS = word_set("overdue late behind missed slipping lapsed")
+DUE_WORDS = word_set("due soon upcoming deadline deadlines coming")
+LEFT_WORDS = word_set("left remain remains remaining status progress outstanding unfinished")
+NAV_WORDS = word_set("open go show where find take see get jump navigate bring view visit link")
 #: Words that ask what kind of answer is wanted rather than name a page, project or task.
-INTENT_WORDS = OVERDUE_WORDS | DUE_WORDS | LEFT_WORDS | _word_set("today tomorrow week next day days here")
+INTENT_WORDS = OVERDUE_WORDS | DUE_WORDS | LEFT_WORDS | word_set("today tomorrow week next day days here")
 #: Words that say what kind of thing is meant ("the bakery project") rather than which one.
-GENERIC_WORDS = _word_set("project projects task tasks page pages board list thing things")
-STOP_WORDS = _word_set(
+GENERIC_WORDS = word_set("project projects task tasks page pages board list thing things")
+STOP_WORDS = word_set(
     "a an the to of in on into for at by with and or my me i is are am be was do does can could would will should "
     "you your please how what which when who why it its s t m ll d re ve there that this any anything some we our "
     "us want need like about from up now just"
@@ -90,11 +90,12 @@ def navigation_answer(conversation: Conversation) -> str:
 def _overdue_answer(conversation: Conversation, question: Question) -> str:
     today = conversation.today
     projects, where = _scope(conversation, question)
-    late = [(project, task) for project in projects for task in project.open_tasks if _days_late(task, today)]
+    late = [(project, task) for project in projects for task in project.open_tasks if days_late(task, today)]
     if not late:
         return f"Nothing is overdue {where}.\n"
     late.sort(key=lambda pair: pair[1].due_date)
-    return _task_list(f"{_count(len(late), 'task')} overdue {where}, most overdue first:", late, conversation, projects)
+    heading = f"{counted(len(late), 'task')} overdue {where}, most overdue first:"
+    return _task_list(heading, late, conversation, projects)
 
 
 def _due_answer(conversation: Conversation, question: Question, window: Window) -> str:
@@ -103,11 +104,11 @@ def _due_answer(conversation: Conversation, question: Question, window: Window) 
     projects, where = _scope(conversation, question)
     pairs = [(project, task) for project in projects for task in project.open_tasks]
     due = sorted(((p, t) for p, t in pairs if t.due_date and start <= t.due_date <= end), key=lambda p: p[1].due_date)
-    late = sum(1 for _, task in pairs if _days_late(task, today))
-    note = [f"Also {_count(late, 'task')} overdue: ask “what is overdue?” to see them."] if late else []
+    late = sum(1 for _, task in pairs if days_late(task, today))
+    note = [f"Also {counted(late, 'task')} overdue: ask “what is overdue?” to see them."] if late else []
     if not due:
         return "\n\n".join([f"Nothing is due {when} {where}.", *note]) + "\n"
-    return _task_list(f"{_count(len(due), 'task')} due {when} {where}:", due, conversation, projects, note)
+    return _task_list(f"{counted(len(due), 'task')} due {when} {where}:", due, conversation, projects, note)
 
 
 def _window(text: str, today: datetime.date) -> Window | None:
@@ -121,7 +122,7 @@ def _window(text: str, today: datetime.date) -> Window | None:
         return today + day, today + day, "tomorrow"
     if match := re.search(r"\b(\d{1,3}) days?\b", lowered):
         end = today + int(match.group(1)) * day
-        return today, end, f"in the next {_count(int(match.group(1)), 'day')} (through {end:%a %b %-d})"
+        return today, end, f"in the next {counted(int(match.group(1)), 'day')} (through {end:%a %b %-d})"
     if re.search(r"\bnext week\b", lowered):
         monday = today + (7 - today.weekday()) * day
         return monday, monday + 6 * day, f"next week ({monday:%b %-d}–{monday + 6 * day:%b %-d})"
@@ -169,8 +170,8 @@ def _task_line(task: TaskFacts, today: datetime.date, project_name: str = "") ->
 
 def _when(task: TaskFacts, today: datetime.date) -> str:
     """How late the task is, or when it is due; empty when it has no due date."""
-    if days := _days_late(task, today):
-        return f"**overdue by {_count(days, 'day')}** (due {task.due_date:%b %-d})"
+    if days := days_late(task, today):
+        return f"**overdue by {counted(days, 'day')}** (due {task.due_date:%b %-d})"
     if not task.due_date:
         return ""
     days = (task.due_date - today).days
@@ -198,10 +199,10 @@ def _left_answer(project: ProjectFacts, today: datetime.date) -> str:
     order = list(dict.fromkeys(["in-progress", *(task.status for task in open_tasks)]))
     ranked = sorted(
         open_tasks,
-        key=lambda t: (order.index(t.status), not _days_late(t, today), t.due_date or datetime.date.max),
+        key=lambda t: (order.index(t.status), not days_late(t, today), t.due_date or datetime.date.max),
     )
-    late = sum(1 for task in open_tasks if _days_late(task, today))
-    lines = [f"{_bold(project.name)}: {_count(len(open_tasks), 'open task')}, {late} overdue.", ""]
+    late = sum(1 for task in open_tasks if days_late(task, today))
+    lines = [f"{_bold(project.name)}: {counted(len(open_tasks), 'open task')}, {late} overdue.", ""]
     for _, group in groupby(ranked[:LIST_LIMIT], key=lambda task: task.status):
         tasks = list(group)
         lines += [f"**{tasks[0].status_label}**", "", *(f"- {_task_line(task, today)}" for task in tasks), ""]
@@ -259,9 +260,9 @@ def _found_answer(conversation: Conversation, question: Question) -> str | None:
 
 
 def _project_summary(project: ProjectFacts, today: datetime.date) -> str:
-    late = sum(1 for task in project.open_tasks if _days_late(task, today))
+    late = sum(1 for task in project.open_tasks if days_late(task, today))
     bits = [project.status.replace("-", " ").capitalize(), "archived" if project.archived else ""]
-    bits += [_count(len(project.open_tasks), "open task"), f"{late} overdue" if late else ""]
+    bits += [counted(len(project.open_tasks), "open task"), f"{late} overdue" if late else ""]
     return ", ".join(bit for bit in bits if bit) + "."
 
 

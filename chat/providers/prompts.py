@@ -172,14 +172,7 @@ def _navigation_conversation_build(*, chat: ChatHistory, continuing: bool, today
     projects = navigation.user_projects(chat.user, today=today)
     here = navigation.project_here(chat.user, chat.page, today=today) if chat.page else None
     instruction = NAVIGATION_INSTRUCTION.format(today=today.isoformat())
-    instruction += "\n\n" + navigation.summary_for_model(projects, pages, today=today)
-    if here is not None:
-        instruction += (
-            f'\n\nThe user is on the page of the project [{here.name}]({here.url}); "here" and "this project" '
-            "mean it.\n\n" + _describe_project(here, with_tasks=True)
-        )
-    elif chat.page:
-        instruction += f"\n\nThe user is on the page {chat.page}."
+    instruction += "\n\n" + navigation.summary_for_model(projects, pages, here=here, page=chat.page, today=today)
     earlier = ChatHistory.objects.owned_by(chat.user).in_chat(chat_type=chat.chat_type).before(chat.created_at)
     return Conversation(
         system_instruction=instruction + "\n\n" + DATA_NOT_INSTRUCTIONS,
