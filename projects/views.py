@@ -87,7 +87,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     due_soon = list(tasks.due_within(7).order_by("due_date", "position")[: DASHBOARD_TASK_LIMIT + 1])
     for task in overdue + due_soon:
         task.project = by_pk[task.project_id]
-    chats = list(ChatHistory.objects.owned_by(request.user).order_by("-created_at")[:RECENT_CHAT_LIMIT])
+    # Planning conversations; the assistant's quick questions are in its panel.
+    chats = list(
+        ChatHistory.objects.owned_by(request.user)
+        .exclude(chat_type=ChatHistory.ChatType.NAVIGATION)
+        .order_by("-created_at")[:RECENT_CHAT_LIMIT]
+    )
     now = timezone.now()
     for chat in chats:
         chat.project_name = by_pk[chat.project_id].name if chat.project_id in by_pk else ""

@@ -221,7 +221,7 @@ def _destination_answer(conversation: Conversation, question: Question) -> str |
     if question.key and not (page and question.about_app) and (found := _found_answer(conversation, question)):
         return found
     if page:
-        return f"**{page.title}**: {_link(f'Open {page.title}', page.url)}\n\n{page.about}\n"
+        return f"{_link(page.title, page.url)}: {page.about}\n"
     if question.key and question.words & NAV_WORDS:
         projects = _page_link(conversation.pages, "Projects")
         return (
@@ -239,10 +239,7 @@ def _found_answer(conversation: Conversation, question: Question) -> str | None:
     if projects and project_tier <= task_tier:
         if len(projects) == 1:
             project = projects[0]
-            return (
-                f"Here is {_bold(project.name)}: {_link(f'Open {project.name}', project.url)}.\n\n"
-                f"{_project_summary(project, today)}\n"
-            )
+            return f"Here is {_link(project.name, project.url)}.\n\n{_project_summary(project, today)}\n"
         lines = [f"{len(projects)} projects match:", ""]
         lines += [f"- {_link(p.name, p.url)} — {_project_summary(p, today)}" for p in projects[:LIST_LIMIT]]
         return "\n".join(lines) + "\n"
@@ -251,7 +248,7 @@ def _found_answer(conversation: Conversation, question: Question) -> str | None:
     if len(pairs) == 1:
         project, task = pairs[0]
         return (
-            f"Here is {_bold(task.title)} in {_plain(project.name)}: {_link(f'Open {task.title}', task.url)}.\n\n"
+            f"Here is {_link(task.title, task.url)} in {_plain(project.name)}.\n\n"
             f"{', '.join(bit for bit in (task.status_label, _when(task, today)) if bit)}.\n"
         )
     lines = [f"{len(pairs)} tasks match:", ""]

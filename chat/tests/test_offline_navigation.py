@@ -205,7 +205,7 @@ def test_nothing_due_is_said_plainly():
 def test_open_a_project_gives_one_link_to_it(message):
     answer = ask(message)
     assert links(answer) == ["/projects/3/"]
-    assert answer.startswith("Here is **Bakery opening**: [Open Bakery opening](/projects/3/).")
+    assert answer.startswith("Here is [Bakery opening](/projects/3/).")
     assert "4 open tasks, 2 overdue" in answer
 
 
@@ -399,4 +399,4 @@ def test_titles_cannot_break_out_of_their_links():
     assert links(answer) == ["/projects/70/#task-701"]
     assert links_in(answer, lambda href: href) == [("/projects/70/#task-701", "Read [this](http://x.test) first")]
     found = ask("show me read this", projects=(odd,))
-    assert links_in(found, lambda href: href) == [("/projects/70/#task-701", "Open Read [this](http://x.test) first")]
+    assert links_in(found, lambda href: href) == [("/projects/70/#task-701", "Read [this](http://x.test) first")]
