@@ -185,10 +185,11 @@ def _project_key(page: str):
 
 
 def _resolve(path: str):
+    """The URL pattern a path on this site matches (its query and fragment aside), or None."""
     if not path.startswith("/") or path.startswith("//"):
         return None
     try:
-        return resolve(path)
+        return resolve(urlsplit(path).path)
     except Resolver404:
         return None
 

@@ -1,5 +1,7 @@
 """Writes of the planning chat, shared by the pages and the JSON API."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
@@ -112,7 +114,7 @@ def _page_path(page: str) -> str:
     page = (page or "").strip()
     if not page.startswith("/") or page.startswith("//") or len(page) > ChatHistory.PAGE_MAX_LENGTH:
         return ""
-    return page
+    return urlsplit(page).path  # where, not which part of the page
 
 
 def chat_retry(*, chat: ChatHistory) -> ChatHistory:
