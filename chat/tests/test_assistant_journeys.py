@@ -145,8 +145,8 @@ def test_the_panel_fits_a_phone(page, log_in):
     page.set_viewport_size({"width": 390, "height": 760})
     page.get_by_role("button", name="Assistant", exact=True).click()
     expect(panel(page).get_by_role("textbox", name="Message")).to_be_visible()
-    box = panel(page).bounding_box()
-    assert box["x"] >= 0 and box["width"] <= 390
+    page.wait_for_function("document.getElementById('assistant').getBoundingClientRect().left === 0")  # slid in
+    assert panel(page).bounding_box()["width"] == pytest.approx(390, abs=0.5)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     panel(page).get_by_role("button", name="Close the assistant").click()
     expect(panel(page)).to_be_hidden()

@@ -65,11 +65,18 @@ def test_a_nul_character_in_a_message_is_refused(client, user):
     assert not ChatHistory.objects.exists()
 
 
-def test_the_page_only_ever_sends_to_the_planning_chat(client, user):
+def test_the_page_sends_to_the_planning_or_the_assistants_chat_and_nothing_else(client, user):
+    client.post("/chat/send/", {"message": "Hello", "chat_type": "new-project"})  # a draft's needs its draft
+    client.post("/chat/send/", {"message": "Hello", "chat_type": "something-else"})
     client.post("/chat/send/", {"message": "Hello", "chat_type": "navigation"})
 
-    assert ChatHistory.objects.get().chat_type == "project-planning"
-    wait_until_settled(ChatHistory.objects.get())
+    assert list(ChatHistory.objects.order_by("pk").values_list("chat_type", flat=True)) == [
+        "project-planning",
+        "project-planning",
+        "navigation",
+    ]
+    for chat in ChatHistory.objects.all():
+        wait_until_settled(chat)
 
 
 def test_a_reply_just_saved_is_not_taken_for_an_orphan_before_its_generation_registers(user):

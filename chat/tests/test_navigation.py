@@ -111,6 +111,27 @@ def test_the_panel_is_a_fragment_of_the_navigation_chat_alone(client, user):
     assert "Where is my profile?" not in client.get("/chat/").content.decode()
 
 
+def test_the_panels_history_pages_within_the_panel(client, user):
+    start = timezone.now() - datetime.timedelta(hours=1)
+    for index in range(25):
+        ChatHistoryFactory(
+            user=user,
+            chat_type=NAVIGATION,
+            message=f"Question {index:02d}?",
+            created_at=start + datetime.timedelta(minutes=index),
+        )
+
+    html = client.get("/chat/assistant/", headers=panel_headers()).content.decode()
+    assert "Question 05?" in html and "Question 04?" not in html
+    earlier = re.search(r'hx-get="(/chat/assistant/\?before=[^"]+)" hx-target="#assistant-earlier"', html)
+    assert earlier, html
+
+    url = earlier.group(1).replace("&amp;", "&")
+    older = client.get(url, headers={**panel_headers(), "HX-Target": "assistant-earlier"}).content.decode()
+    assert "Question 04?" in older and "Question 00?" in older and "Question 05?" not in older
+    assert 'id="assistant-earlier"' not in older  # nothing before those
+
+
 def test_every_signed_in_page_has_the_assistant_button_and_panel(client, user):
     project = ProjectFactory(owner=user)
     for url in ("/", "/projects/", f"/projects/{project.pk}/", "/chat/", "/accounts/profile/"):

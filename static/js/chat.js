@@ -279,6 +279,8 @@
     }
   });
   document.addEventListener("htmx:afterSettle", function (event) {
+    // A swap may have replaced its own target (a reply that stopped): every composer looks again.
+    document.querySelectorAll("[data-chat]").forEach(function (root) { if (root.chat) root.chat.sync(); });
     var chat = chatOf(event.detail.target);
     if (!chat) return;
     if (chat.fromBottom != null) {
@@ -292,7 +294,6 @@
       if (searching) chat.log.scrollTop = 0;
       else chat.scrollToEnd();
     }
-    chat.sync();
   });
 
   // A chat arrives with the page or later (the assistant's panel): each is set up once.
