@@ -47,7 +47,7 @@ def test_find_overdue_work_go_to_it_and_ask_about_the_project_there(page, log_in
     answer = panel(page).locator(".reply--complete .reply__text")
     expect(answer).to_contain_text("2 tasks overdue")
     expect(answer.get_by_role("link", name="Buy ovens")).to_have_attribute(
-        "href", re.compile(rf"^/projects/{bakery.pk}/#task-\d+$")
+        "href", re.compile(rf"^/projects/{bakery.pk}/#task-\w+$")
     )
     answer.get_by_role("link", name="Write the press release").click()
 
@@ -137,6 +137,33 @@ def test_a_models_outside_script_and_other_users_links_are_never_clickable(page,
     assert page.locator("#assistant a[href^='javascript'], #assistant a[href*='evil']").count() == 0
     expect(panel(page).get_by_role("link", name="Go to Apollo launch")).to_be_visible()
     assert page.title() != "owned"
+
+
+def test_the_panel_keeps_its_place_in_a_long_conversation_across_pages(page, log_in):
+    user = UserFactory()
+    start = timezone.now() - datetime.timedelta(hours=1)
+    for index in range(12):
+        ChatHistoryFactory(
+            user=user,
+            chat_type="navigation",
+            message=f"Question {index}?",
+            response="A long answer.\n\n" + "- one more line\n" * 8,
+            created_at=start + datetime.timedelta(minutes=index),
+        )
+    log_in(user)
+    toggle = page.get_by_role("button", name="Assistant", exact=True)
+    toggle.focus()
+    page.keyboard.press(" ")  # a button's key works on it
+    conversation = panel(page).get_by_role("log")
+    expect(conversation.locator(".exchange")).to_have_count(12)
+    at_end = conversation.evaluate("log => log.scrollHeight - log.scrollTop - log.clientHeight")
+    assert at_end < 5  # opens at the newest message
+    conversation.evaluate("log => { log.scrollTop = 200; log.dispatchEvent(new Event('scroll')); }")
+
+    page.goto("/projects/")
+
+    expect(conversation.locator(".exchange")).to_have_count(12)
+    page.wait_for_function("Math.abs(document.querySelector('#assistant [data-chat-log]').scrollTop - 200) < 5")
 
 
 def test_the_panel_fits_a_phone(page, log_in):

@@ -7,6 +7,9 @@
 
   var STATE = "catalyst:assistant";
   var panel, body, toggles, loaded = false;
+  // Where the reader was in the conversation on the last page, until the panel is back there.
+  var place = null;
+  var afterLoad = null;
 
   function state() {
     try { return JSON.parse(sessionStorage.getItem(STATE) || "{}"); } catch (error) { return {}; }
@@ -29,16 +32,22 @@
   function load(then) {
     if (loaded) { if (then) then(); return; }
     loaded = true;
-    htmx.ajax("GET", panel.dataset.url, { target: body, swap: "innerHTML" }).then(function () {
-      var kept = state();
-      var conversation = log();
-      if (conversation && kept.fromBottom != null && !kept.pinned) {
-        conversation.scrollTop = conversation.scrollHeight - kept.fromBottom;
-        var chat = conversation.closest("[data-chat]").chat;
-        if (chat) chat.pinned = false;
-      }
-      if (then) then();
-    });
+    afterLoad = then;
+    htmx.ajax("GET", panel.dataset.url, { target: body, swap: "innerHTML" });
+  }
+
+  // Once the conversation is in and set up (chat.js), back to where the reader was.
+  function settled(event) {
+    if (event.detail.target !== body) return;
+    var conversation = log();
+    if (conversation && place && !place.pinned) {
+      conversation.scrollTop = conversation.scrollHeight - place.fromBottom;
+      var chat = conversation.closest("[data-chat]").chat;
+      if (chat) chat.pinned = false;
+    }
+    place = null;
+    if (afterLoad) afterLoad();
+    afterLoad = null;
   }
 
   function failed(event) {
@@ -87,6 +96,9 @@
         event.preventDefault();
         if (isOpen()) close(); else open({ focus: true });
       });
+      toggle.addEventListener("keydown", function (event) {
+        if (event.key === " ") { event.preventDefault(); toggle.click(); }  // a button's key, on a link made one
+      });
     });
     panel.querySelector("[data-assistant-close]").addEventListener("click", close);
     panel.addEventListener("click", function (event) {
@@ -110,14 +122,17 @@
     // Where the reader is in the conversation is kept for the next page.
     body.addEventListener("scroll", function (event) {
       var conversation = event.target;
-      if (!conversation.matches || !conversation.matches("[data-chat-log]")) return;
+      if (place || !conversation.matches || !conversation.matches("[data-chat-log]")) return;
       var fromBottom = conversation.scrollHeight - conversation.scrollTop;
       remember({ fromBottom: fromBottom, pinned: fromBottom - conversation.clientHeight < 120 });
     }, true);
 
+    document.addEventListener("htmx:afterSettle", settled);
     document.addEventListener("htmx:responseError", failed);
     document.addEventListener("htmx:sendError", failed);
 
-    if (state().open) open({ instant: true, focus: false });
+    var kept = state();
+    if (kept.fromBottom != null) place = { fromBottom: kept.fromBottom, pinned: kept.pinned };
+    if (kept.open) open({ instant: true, focus: false });
   });
 })();
