@@ -8,9 +8,7 @@ import logging
 import random
 import re
 import ssl
-import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -36,6 +34,7 @@ from chat.providers.base import (
     TextDelta,
     UnusableAnswer,
 )
+from chat.providers.clients import ClientPool
 from projects.drafts import SCHEMA as DRAFT_SCHEMA
 from projects.proposals import SCHEMA as PROPOSAL_SCHEMA
 
@@ -100,7 +99,7 @@ class GeminiProvider(Provider):
                 "The Gemini provider has no API key. Set GEMINI_API_KEY, or use the offline one."
             )
         request = self._request(conversation)
-        async with client_pool.use(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout) as client:
+        async with client_pool.use(self.api_key, self.base_url, self.timeout) as client:
             attempt = 0
             while True:
                 produced = False
@@ -138,7 +137,7 @@ class GeminiProvider(Provider):
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         contents = [types.Content(role=turn.role, parts=[types.Part(text=turn.text)]) for turn in conversation.turns()]
-        async with client_pool.use(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout) as client:
+        async with client_pool.use(self.api_key, self.base_url, self.timeout) as client:
             try:
                 response = await client.aio.models.generate_content(
                     model=self.model_name, contents=contents, config=config
@@ -312,107 +311,6 @@ def _retry_after(error) -> float | None:
     return None
 
 
-@dataclass(eq=False)
-class _SharedClient:
-    client: genai.Client
-    loop: asyncio.AbstractEventLoop
-    options: tuple[str, str, float]
-    users: int = 0
-    retired: bool = False
-
-
-class ClientPool:
-    """One ``genai.Client`` per event loop and (API key, base URL, timeout), shared by its replies.
-
-    Building a client loads the CA store into two SSL contexts and opens fresh
-    connections, which cost more CPU than streaming a short reply. A client's
-    async connection pool belongs to the loop that opened it, so each client is
-    used and closed on one loop only; both of its HTTP clients (the SDK opens a
-    sync one too) are closed when it is retired and no reply is using it.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._shared: list[_SharedClient] = []
-        self._closing: set[asyncio.Task] = set()
-
-    @contextlib.asynccontextmanager
-    async def use(self, *, api_key: str, base_url: str, timeout: float) -> AsyncIterator[genai.Client]:
-        """The running loop's client for these options, built on first use."""
-        loop = asyncio.get_running_loop()
-        options = (api_key, base_url, timeout)
-        with self._lock:
-            # At most one idle client per loop: one for other options is not wanted any more.
-            stale = [
-                shared
-                for shared in self._shared
-                if not shared.users
-                and (shared.loop.is_closed() or (shared.loop is loop and (shared.retired or shared.options != options)))
-            ]
-            self._shared = [shared for shared in self._shared if shared not in stale]
-            mine = next((s for s in self._shared if s.loop is loop and s.options == options and not s.retired), None)
-            if mine is None:
-                mine = _SharedClient(_client_build(*options), loop, options)
-                self._shared.append(mine)
-            mine.users += 1
-        for shared in stale:
-            if shared.loop is loop:
-                await _client_close(shared)
-            else:
-                shared.client.close()  # its loop is closed, and its async pool with it
-        try:
-            yield mine.client
-        finally:
-            with self._lock:
-                mine.users -= 1
-                finished = mine.retired and not mine.users
-            if finished:
-                await _client_close(mine)
-
-    def retire(self) -> None:
-        """Build new clients from now on; close each old one on its loop once no reply uses it."""
-        with self._lock:
-            for shared in self._shared:
-                shared.retired = True
-            idle = [shared for shared in self._shared if not shared.users]
-            # A busy client is closed by its last reply; an idle one on a loop that is not
-            # running now stays listed, for that loop's next reply or ``aclose()``.
-            self._shared = [shared for shared in idle if not self._close_soon(shared)]
-
-    async def aclose(self) -> None:
-        """Close the running loop's clients: idle ones now, busy ones when their reply ends."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            for shared in self._shared:
-                if shared.loop is loop:
-                    shared.retired = True
-            idle = [shared for shared in self._shared if shared.loop is loop and not shared.users]
-            self._shared = [shared for shared in self._shared if shared.loop is not loop]
-            closing = [task for task in list(self._closing) if task.get_loop() is loop]
-        for shared in idle:
-            await _client_close(shared)
-        await asyncio.gather(*closing)
-
-    def _close_soon(self, shared: _SharedClient) -> bool:
-        """Start closing ``shared`` from any thread; False when its loop cannot run the close now."""
-        if shared.loop.is_closed():
-            shared.client.close()  # its async pool went with the loop
-            return True
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if shared.loop is running:
-            task = running.create_task(_client_close(shared))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-            return True
-        if shared.loop.is_running():
-            asyncio.run_coroutine_threadsafe(_client_close(shared), shared.loop)
-            return True
-        return False
-
-
 def _client_build(api_key: str, base_url: str, timeout: float) -> genai.Client:
     options = types.HttpOptions(base_url=base_url or None, api_version="v1beta", timeout=int(timeout * 1000))
     if urlsplit(base_url).scheme == "http":
@@ -434,12 +332,13 @@ def _trusting_nothing() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-async def _client_close(shared: _SharedClient) -> None:
-    await shared.client.aio.aclose()
-    shared.client.close()
+async def _client_aclose(client: genai.Client) -> None:
+    await client.aio.aclose()
+    client.close()
 
 
-client_pool = ClientPool()
+#: One client per event loop and (API key, base URL, timeout), shared by its replies.
+client_pool = ClientPool(build=_client_build, aclose=_client_aclose, close=genai.Client.close)
 
 
 @receiver(setting_changed)
