@@ -74,6 +74,30 @@ def fake_gemini(settings):
     server.stop()
 
 
+@pytest.fixture
+def fake_openai(settings):
+    """The real openai client talking to a local fake OpenAI-compatible server (no key, as a local one)."""
+    from tests.fake_openai import FakeOpenAI
+
+    server = FakeOpenAI().start()
+    settings.AI_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = server.url
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_MODEL = "test-model"
+    settings.CHAT_PROVIDER_TIMEOUT = 5
+    yield server
+    from chat.generation import generations_stop_all
+
+    generations_stop_all()
+    server.stop()
+
+
+@pytest.fixture(params=["gemini", "openai"])
+def fake_model(request):
+    """The chat's behaviour once per model provider: each one's fake server, scripted alike."""
+    return request.getfixturevalue(f"fake_{request.param}")
+
+
 # --- Browser journeys: a real headless Chromium driven by Playwright. ---
 
 CHROMIUM_ARGS = [

@@ -216,10 +216,12 @@ if not EMAIL_BACKEND:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Project Catalyst <noreply@localhost>")
 
 # AI providers (chat/providers/): AI_PROVIDER names one of AI_PROVIDERS, or auto
-# (Gemini when GEMINI_API_KEY is set, else offline). A new provider is one module
-# and one entry here.
+# (Gemini when GEMINI_API_KEY is set, else an OpenAI-compatible server when
+# OPENAI_BASE_URL or OPENAI_API_KEY is, else offline). A new provider is one
+# module and one entry here.
 AI_PROVIDERS = {
     "gemini": "chat.providers.gemini.GeminiProvider",
+    "openai": "chat.providers.openai_compatible.OpenAICompatibleProvider",
     "offline": "chat.providers.offline.OfflineProvider",
 }
 AI_PROVIDER = env.str("AI_PROVIDER", default="auto")
@@ -228,6 +230,11 @@ if AI_PROVIDER != "auto" and AI_PROVIDER not in AI_PROVIDERS:
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env.str("GEMINI_MODEL", default="gemini-2.5-flash")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
+# Any OpenAI-compatible server: OpenAI itself (the default URL), or Ollama, vLLM, llama.cpp's
+# server, LM Studio at their /v1 URL; a local server needs no key.
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
 
 # Planning chat (chat/services.py, chat/generation.py); the README explains each.
 CHAT_SEND_LIMIT = env.int("CHAT_SEND_LIMIT", default=20)
@@ -236,6 +243,8 @@ CHAT_SEND_WINDOW = env.int("CHAT_SEND_WINDOW", default=60)
 CHAT_SAVE_LIMIT = env.int("CHAT_SAVE_LIMIT", default=30)
 CHAT_SAVE_WINDOW = env.int("CHAT_SAVE_WINDOW", default=60)
 CHAT_HISTORY_TURNS = env.int("CHAT_HISTORY_TURNS", default=10)
+# Model tokens (in and out) one user may spend per UTC day; 0 leaves it unlimited.
+CHAT_TOKEN_BUDGET_DAILY = env.int("CHAT_TOKEN_BUDGET_DAILY", default=0)
 CHAT_PROVIDER_TIMEOUT = env.float("CHAT_PROVIDER_TIMEOUT", default=60.0)
 CHAT_PROVIDER_RETRIES = env.int("CHAT_PROVIDER_RETRIES", default=2)
 CHAT_PROVIDER_RETRY_BACKOFF = env.float("CHAT_PROVIDER_RETRY_BACKOFF", default=1.0)

@@ -281,7 +281,11 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
         outcome = Outcome.crashed()
     finally:
         writer.cancel()
-    tokens = {"prompt_tokens": usage.prompt_tokens, "response_tokens": usage.response_tokens}
+    tokens = {
+        "prompt_tokens": usage.prompt_tokens,
+        "response_tokens": usage.response_tokens,
+        "tokens_estimated": usage.estimated,
+    }
     # Leave the registry before the final write: once the record says it is
     # finished, a retry may start a new generation for it at once. Viewers
     # arriving in between read the record instead.

@@ -30,6 +30,11 @@ class ChatHistoryQuerySet(models.QuerySet):
             return self.filter(created_at__lt=moment)
         return self.filter(models.Q(created_at__lt=moment) | models.Q(created_at=moment, pk__lt=pk))
 
+    def tokens_used(self) -> int:
+        """Model tokens in and out of these records' replies (reported or estimated)."""
+        totals = self.aggregate(prompt=models.Sum("prompt_tokens"), response=models.Sum("response_tokens"))
+        return (totals["prompt"] or 0) + (totals["response"] or 0)
+
     def matching(self, text: str) -> "ChatHistoryQuerySet":
         return self.filter(models.Q(message__icontains=text) | models.Q(response__icontains=text))
 
@@ -50,13 +55,14 @@ class ChatHistoryQuerySet(models.QuerySet):
     async def asettle(self, outcome: "Outcome", **fields) -> int:
         return await self.pending().aupdate(**outcome.fields(), **fields)
 
-    def reopen(self, *, allowed: tuple[str, ...], response: str, model_name: str) -> int:
+    def reopen(self, *, allowed: tuple[str, ...], response: str, provider: str, model_name: str) -> int:
         """Move replies back to pending for a retry or continue, from ``allowed`` states only."""
         return self.filter(status__in=allowed).update(
             status=ChatHistory.Status.PENDING,
             response=response,
             error="",
             error_kind="",
+            provider=provider,
             model_name=model_name,
             updated_at=timezone.now(),
         )
@@ -124,11 +130,15 @@ class ChatHistory(models.Model):
         max_length=20, choices=ChatType.choices, default=ChatType.PROJECT_PLANNING, db_column="chatType"
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
+    #: Which provider (``AI_PROVIDERS``) and model wrote the reply.
+    provider = models.CharField(max_length=20, blank=True)
     model_name = models.CharField(max_length=100, blank=True, db_column="model")
     error = models.TextField(blank=True)
     error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True, db_column="errorKind")
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True, db_column="promptTokens")
     response_tokens = models.PositiveIntegerField(null=True, blank=True, db_column="responseTokens")
+    #: The server reported no usage: the token counts are an estimate.
+    tokens_estimated = models.BooleanField(default=False, db_column="tokensEstimated")
     created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
     updated_at = models.DateTimeField(auto_now=True, db_column="updatedAt")
 

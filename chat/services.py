@@ -1,9 +1,11 @@
 """Writes of the planning chat, shared by the pages and the JSON API."""
 
+import datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from catalyst.ratelimit import RateLimited, allowance_take
 from chat import generation
@@ -38,6 +40,34 @@ def send_allowance_take(*, user) -> None:
         )
     _allowance_take(
         user=user, kind="sends", doing="sending", limit=settings.CHAT_SEND_LIMIT, window=settings.CHAT_SEND_WINDOW
+    )
+    _token_budget_check(user=user)
+
+
+def tokens_used_today(*, user) -> int:
+    """The model tokens the user's replies took since midnight UTC, read from the records themselves,
+    so every worker counts the same."""
+    midnight = timezone.now().astimezone(datetime.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return ChatHistory.objects.owned_by(user).filter(created_at__gte=midnight).tokens_used()
+
+
+def _token_budget_check(*, user) -> None:
+    budget = settings.CHAT_TOKEN_BUDGET_DAILY
+    if not budget:
+        return
+    used = tokens_used_today(user=user)
+    if used < budget:
+        return
+    now = timezone.now().astimezone(datetime.UTC)
+    reset = (now + datetime.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    wait = int((reset - now).total_seconds()) + 1
+    hours, minutes = divmod(-(-wait // 60), 60)
+    when = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    raise ChatRejected(
+        f"You have used today's assistant budget ({used:,} of {budget:,} tokens). It resets at midnight UTC, "
+        f"in {when}. Your message was not sent: send it again then.",
+        status=429,
+        retry_after=wait,
     )
 
 
@@ -96,6 +126,7 @@ def chat_send(
         message=message or "",
         chat_type=chat_type,
         status=Status.PENDING,
+        provider=get_provider().name,
         model_name=get_provider().model_name,
     )
     try:
@@ -140,8 +171,11 @@ def chat_continue(*, chat: ChatHistory) -> ChatHistory:
 def _restart(chat: ChatHistory, *, response: str, allowed: tuple[str, ...]) -> None:
     # Only one request may move a reply back to pending, and only from a state
     # that allows it now (it may have finished since it was loaded).
-    model_name = get_provider().model_name
-    if not ChatHistory.objects.filter(pk=chat.pk).reopen(allowed=allowed, response=response, model_name=model_name):
+    provider = get_provider()
+    reopened = ChatHistory.objects.filter(pk=chat.pk).reopen(
+        allowed=allowed, response=response, provider=provider.name, model_name=provider.model_name
+    )
+    if not reopened:
         raise ChatRejected("This reply is already being written or has finished.", status=409)
     chat.refresh_from_db()
 

@@ -2,7 +2,8 @@
 
 ``get_provider()`` builds the provider that ``AI_PROVIDER`` names from the
 ``AI_PROVIDERS`` setting (``auto``: Gemini when ``GEMINI_API_KEY`` is set,
-else offline). A provider module is imported only when it is chosen, so the
+else an OpenAI-compatible server when ``OPENAI_BASE_URL`` or ``OPENAI_API_KEY``
+is, else offline). A provider module is imported only when it is chosen, so the
 Gemini SDK never loads for the offline assistant.
 """
 
@@ -55,5 +56,10 @@ def get_provider() -> Provider:
     """The provider the settings choose, configured from them."""
     name = settings.AI_PROVIDER
     if name == "auto":
-        name = "gemini" if settings.GEMINI_API_KEY else "offline"
+        if settings.GEMINI_API_KEY:
+            name = "gemini"
+        elif settings.OPENAI_BASE_URL or settings.OPENAI_API_KEY:
+            name = "openai"
+        else:
+            name = "offline"
     return import_string(settings.AI_PROVIDERS[name]).from_settings()

@@ -115,6 +115,8 @@ class TextDelta:
 class ReplyFinished:
     prompt_tokens: int | None = None
     response_tokens: int | None = None
+    #: True when the server reported no usage and the counts are an estimate.
+    estimated: bool = False
 
 
 class ProviderError(Exception):

@@ -9,6 +9,8 @@ from chat.navigation import site_links_for
 
 register = template.Library()
 GO_LABEL_LENGTH = 60
+#: How a reply names the provider that wrote it (a provider not listed shows its key).
+PROVIDER_TITLES = {"gemini": "Gemini", "openai": "OpenAI-compatible"}
 
 
 @register.filter(name="markdown")
@@ -42,6 +44,15 @@ def reply_html(context, chat: ChatHistory) -> Reply:
             href, label = shown[0]
             go = (href, label[:GO_LABEL_LENGTH] or "it")
     return Reply(html, go)
+
+
+@register.simple_tag
+def written_by(chat: ChatHistory) -> str:
+    """Which provider and model wrote a reply: "Gemini · gemini-2.5-flash", "Offline assistant"."""
+    if chat.provider == "offline" or chat.model_name == "offline":
+        return "Offline assistant"
+    title = PROVIDER_TITLES.get(chat.provider, chat.provider)
+    return f"{title} · {chat.model_name}" if title else chat.model_name
 
 
 @register.simple_tag(takes_context=True)
