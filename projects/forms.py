@@ -2,6 +2,21 @@ from django import forms
 
 from projects.models import Project, Task
 
+TOO_LONG = "Keep the {noun} to at most %(limit_value)d characters (this one has %(show_value)d)."
+
+
+class OneErrorPerFieldForm(forms.ModelForm):
+    """A model form that reports, for a field it refused, only its own error.
+
+    A refused value never reaches the instance, so the model's ``clean()``
+    judges the stored one: an over-long new name would also read as missing.
+    """
+
+    def _post_clean(self) -> None:
+        refused = {field: errors.copy() for field, errors in self.errors.items() if field in self.fields}
+        super()._post_clean()
+        self._errors.update(refused)
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
@@ -10,10 +25,14 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(OneErrorPerFieldForm):
     class Meta:
         model = Project
         fields = ("name", "description", "status", "priority", "start_date", "due_date")
+        error_messages = {
+            "name": {"max_length": TOO_LONG.format(noun="name")},
+            "description": {"max_length": TOO_LONG.format(noun="description")},
+        }
         widgets = {
             "name": forms.TextInput(attrs={"placeholder": "e.g. Launch the new website", "autocomplete": "off"}),
             "description": forms.Textarea(attrs={"rows": 4, "placeholder": "What is this project about?"}),
@@ -27,11 +46,15 @@ class ProjectForm(forms.ModelForm):
         self.fields["name"].required = False
 
 
-class TaskForm(forms.ModelForm):
+class TaskForm(OneErrorPerFieldForm):
     class Meta:
         model = Task
         fields = ("title", "description", "status", "priority", "due_date", "estimate_hours")
         labels = {"title": "Task", "estimate_hours": "Estimate (hours)"}
+        error_messages = {
+            "title": {"max_length": TOO_LONG.format(noun="title")},
+            "description": {"max_length": TOO_LONG.format(noun="description")},
+        }
         widgets = {
             "title": forms.TextInput(attrs={"autocomplete": "off"}),
             "description": forms.Textarea(attrs={"rows": 2, "placeholder": "Details (optional)"}),

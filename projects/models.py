@@ -92,10 +92,13 @@ class Project(models.Model):
     def clean(self) -> None:
         super().clean()
         self.name = self.name.strip()
+        problems = {}
         if not self.name:
-            raise ValidationError({"name": "Give the project a name."})
+            problems["name"] = "Give the project a name."
         if self.start_date and self.due_date and self.due_date < self.start_date:
-            raise ValidationError({"due_date": "The due date cannot be before the start date."})
+            problems["due_date"] = "The due date cannot be before the start date."
+        if problems:
+            raise ValidationError(problems)
 
     def get_absolute_url(self) -> str:
         return reverse("projects:detail", kwargs={"pk": self.pk})

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import ApiToken
-from projects.models import Project, Task
+from projects.models import Project, ProjectDraft, Task
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +171,26 @@ def test_list_filter_outside_the_schema_answers_400(api):
     assert api.get("/projects", q="x" * 201).status_code == 400
     assert api.get("/projects", q="a\x00").status_code == 400
     assert api.get("/projects", status="archived").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "where", "body", "field"),
+    [
+        ("post", "/projects", {"name": "x" * 245}, "name"),
+        ("patch", "/projects/{project}", {"name": "x" * 245}, "name"),
+        ("post", "/projects/{project}/tasks", {"title": "x" * 245}, "title"),
+        ("patch", "/projects/{project}/tasks/{task}", {"title": "x" * 245}, "title"),
+        ("put", "/projects/drafts/{draft}", {"name": "x" * 245}, "name"),
+        ("put", "/projects/drafts/{draft}", {"tasks": [{"title": "x" * 245}]}, "tasks.0.title"),
+    ],
+)
+def test_an_overlong_name_or_title_answers_one_problem(api, user, method, where, body, field):
+    task = TaskFactory(project=ProjectFactory(owner=user, name="Compiler"), title="Lexer")
+    draft = ProjectDraft.objects.create(owner=user)
+    response = api.send(method, where.format(project=task.project_id, task=task.pk, draft=draft.pk), body)
+    assert response.status_code == 400
+    problems = response.json()["error"].removeprefix("Invalid request. ").split("; ")
+    assert problems == [f"{field}: String should have at most 200 characters"]
+    assert "Give the" not in response.json()["error"]
+    task.refresh_from_db()
+    assert (task.project.name, task.title) == ("Compiler", "Lexer")

@@ -1,8 +1,11 @@
 """Bad input gets inline errors, a 4xx status and leaves nothing half-saved."""
 
+import re
+
 import pytest
 
-from projects.models import Project, Task
+from projects.drafts import DraftInvalid, draft_clean
+from projects.models import Project, ProjectDraft, Task
 from projects.tests.helpers import HTMX
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
 
@@ -148,3 +151,72 @@ def test_unknown_task_view_is_refused_and_not_remembered(client, project):
     response = client.post(f"/projects/{project.pk}/tasks/view/", {"view": "gantt"}, headers=HTMX)
     assert response.status_code == 422
     assert client.get(f"/projects/{project.pk}/").context["task_view"] == "board"
+
+
+# --- One clear error per field ---
+
+TOO_LONG_NAME = "Keep the name to at most 200 characters (this one has 245)."
+TOO_LONG_TITLE = "Keep the title to at most 200 characters (this one has 245)."
+
+
+def shown_errors(body: str, field_id: str) -> list[str]:
+    """The messages shown under the field whose input has ``field_id``."""
+    found = re.search(rf'id="{re.escape(field_id)}_error">(.*?)</div>', body, re.DOTALL)
+    assert found, f"no errors shown for {field_id}"
+    return re.findall(r"<li>(.*?)</li>", found.group(1))
+
+
+def test_an_overlong_project_name_is_told_once(client, user):
+    response = client.post("/projects/new/blank/", {**VALID_PROJECT, "name": "x" * 245}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert shown_errors(body, "id_name") == [TOO_LONG_NAME]
+    assert "Give the project a name." not in body
+
+
+def test_an_overlong_name_does_not_hide_the_other_fields_errors(client, user):
+    data = {**VALID_PROJECT, "name": "x" * 245, "start_date": "2030-05-02", "due_date": "2030-05-01"}
+    body = client.post("/projects/new/blank/", data, headers=HTMX).content.decode()
+    assert shown_errors(body, "id_name") == [TOO_LONG_NAME]
+    assert shown_errors(body, "id_due_date") == ["The due date cannot be before the start date."]
+
+
+def test_an_overlong_new_task_title_is_told_once(client, project):
+    response = client.post(f"/projects/{project.pk}/tasks/new/", {"new-title": "x" * 245}, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert shown_errors(body, "id_new-title") == [TOO_LONG_TITLE]
+    assert "Give the task a title." not in body
+
+
+def test_an_overlong_edited_task_title_is_told_once(client, project):
+    task = TaskFactory(project=project, title="Lexer")
+    prefix = f"task-{task.pk}-"
+    data = {prefix + "title": "x" * 245, prefix + "status": "todo", prefix + "priority": "low"}
+    body = client.post(f"/projects/{project.pk}/tasks/{task.pk}/edit/", data, headers=HTMX).content.decode()
+    assert shown_errors(body, f"id_{prefix}title") == [TOO_LONG_TITLE]
+    assert "Give the task a title." not in body
+
+
+def test_an_overlong_draft_name_and_task_title_are_told_once_each(client, user):
+    draft = ProjectDraft.objects.create(owner=user)
+    data = {
+        "draft-name": "x" * 245,
+        "draft-priority": "medium",
+        "tasks-TOTAL_FORMS": 1,
+        "tasks-INITIAL_FORMS": 1,
+        "tasks-0-title": "y" * 245,
+        "tasks-0-priority": "medium",
+    }
+    response = client.post(f"/projects/drafts/{draft.pk}/", data, headers=HTMX)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert shown_errors(body, "id_draft-name") == [TOO_LONG_NAME]
+    assert shown_errors(body, "id_tasks-0-title") == [TOO_LONG_TITLE]
+    assert "Give the" not in body
+
+
+def test_a_plan_with_overlong_names_has_one_problem_for_each():
+    with pytest.raises(DraftInvalid) as refused:
+        draft_clean({"name": "x" * 245, "tasks": [{"title": "y" * 245}]})
+    assert refused.value.problems == [f"Name: {TOO_LONG_NAME}", f"Task 1, title: {TOO_LONG_TITLE}"]
