@@ -39,7 +39,15 @@
     this.form.querySelector("[data-hint-busy]").hidden = !busy;
     var limit = parseInt(input.dataset.maxLength, 10);
     var count = this.form.querySelector("[data-count]");
-    var length = input.value.length;
+    // The server's count: code points (String.length counts UTF-16 units, two for an emoji)
+    // of the message stripped of what Python's str.strip() removes.
+    var space = /[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
+    var chars = Array.from(input.value);
+    var first = 0;
+    var end = chars.length;
+    while (first < end && space.test(chars[first])) first++;
+    while (end > first && space.test(chars[end - 1])) end--;
+    var length = end - first;
     count.hidden = !limit || length < limit * 0.8;
     count.textContent = length.toLocaleString() + " / " + limit.toLocaleString();
     count.classList.toggle("is-over", length > limit);
