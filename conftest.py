@@ -93,9 +93,15 @@ def fake_openai(settings):
 
 
 @pytest.fixture(params=["gemini", "openai"])
-def fake_model(request):
-    """The chat's behaviour once per model provider: each one's fake server, scripted alike."""
-    return request.getfixturevalue(f"fake_{request.param}")
+def fake_model(request, settings):
+    """The chat's behaviour once per model provider: each one's fake server, scripted alike.
+
+    ``provider`` and ``model`` say which one it is, as a reply records them.
+    """
+    server = request.getfixturevalue(f"fake_{request.param}")
+    server.provider = request.param
+    server.model = settings.GEMINI_MODEL if request.param == "gemini" else settings.OPENAI_MODEL
+    return server
 
 
 # --- Browser journeys: a real headless Chromium driven by Playwright. ---

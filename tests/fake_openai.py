@@ -48,9 +48,7 @@ class ReceivedRequest:
         """The conversation as (role, text), roles named as the Gemini fake names them."""
         roles = {"assistant": "model", "user": "user"}
         return [
-            (roles[m["role"]], m.get("content") or "")
-            for m in self.body.get("messages", [])
-            if m.get("role") in roles
+            (roles[m["role"]], m.get("content") or "") for m in self.body.get("messages", []) if m.get("role") in roles
         ]
 
     @property
@@ -202,8 +200,9 @@ def _handler_for(fake: FakeOpenAI):
             self.end_headers()
             wants_usage = (body.get("stream_options") or {}).get("include_usage") and fake.sends_usage
             try:
+                # The first chunk names the role; ``hold_after`` counts the text chunks after it.
                 for index, chunk in enumerate(_chunks(reply, body.get("model", ""))):
-                    if reply.hold is not None and index == reply.hold_after:
+                    if reply.hold is not None and index == reply.hold_after + 1:
                         reply.hold.wait(timeout=30)
                     if reply.delay:
                         time.sleep(reply.delay)

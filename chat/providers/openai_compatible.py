@@ -232,6 +232,10 @@ class OpenAICompatibleProvider(Provider):
             )
 
 
+class RequestRefused(ProviderUnavailable):
+    """A request the server will not take as it is (a 4xx): asking again cannot help."""
+
+
 def _server_name(base_url: str) -> str:
     host = urlsplit(base_url).hostname or "api.openai.com"
     return "OpenAI" if host.endswith("openai.com") else "OpenAI-compatible"
@@ -265,7 +269,7 @@ def _api_error(error: openai.APIStatusError) -> ProviderError:
             f"The assistant is unavailable right now (server error {code}). Try again in a moment."
         )
     message = str(body.get("message") or error.message or "")[:200]
-    return ProviderUnavailable(f"The assistant could not answer this request ({code} {message}).")
+    return RequestRefused(f"The assistant could not answer this request ({code} {message}).")
 
 
 def _retry_after(response) -> float | None:

@@ -236,8 +236,8 @@ def test_session_writes_need_the_csrf_token(user):
     assert "CSRF" in response.json()["error"]
 
 
-def test_send_answers_with_the_saved_chat_when_the_reply_is_done(client, user, bearer, fake_gemini):
-    fake_gemini.script(Reply(["Done", " deal."]))
+def test_send_answers_with_the_saved_chat_when_the_reply_is_done(client, user, bearer, fake_model):
+    fake_model.script(Reply(["Done", " deal."]))
 
     response = client.post("/api/chat/send", {"message": "Hi"}, content_type="application/json", headers=bearer)
 
@@ -266,8 +266,8 @@ def test_send_into_someone_elses_project_answers_404(client, bearer):
     assert response.json() == {"success": False, "error": "Not found."}
 
 
-def test_send_streams_deltas_then_one_final_event_with_the_saved_chat(client, user, bearer, fake_gemini):
-    fake_gemini.script(Reply(["One", " two", " three"]))
+def test_send_streams_deltas_then_one_final_event_with_the_saved_chat(client, user, bearer, fake_model):
+    fake_model.script(Reply(["One", " two", " three"]))
 
     response = client.post(
         "/api/chat/send",
@@ -304,9 +304,9 @@ def test_send_streams_deltas_then_one_final_event_with_the_saved_chat(client, us
     ],
 )
 def test_every_failure_ends_the_stream_saying_what_happened(
-    client, bearer, fake_gemini, script, status, kind, http_status
+    client, bearer, fake_model, script, status, kind, http_status
 ):
-    fake_gemini.script(script)
+    fake_model.script(script)
     headers = {**bearer, "Accept": "text/event-stream"}
 
     received = events(
@@ -321,7 +321,7 @@ def test_every_failure_ends_the_stream_saying_what_happened(
     assert final["data"]["status"] == saved.status == status
     assert final["data"]["message"] == saved.message == "Hi"
 
-    fake_gemini.script(script)
+    fake_model.script(script)
     response = client.post("/api/chat/send", {"message": "Again"}, content_type="application/json", headers=bearer)
     assert response.status_code == http_status
     assert response.json()["errorKind"] == kind
@@ -360,8 +360,8 @@ def test_send_rate_limit_answers_429_with_retry_after(client, bearer, settings):
     assert int(response["Retry-After"]) >= 1
 
 
-def test_retry_and_continue_through_the_api(client, user, bearer, fake_gemini):
-    fake_gemini.script(cut_reply(["Half"]), Reply([" and whole."]), Reply(["Fresh."]))
+def test_retry_and_continue_through_the_api(client, user, bearer, fake_model):
+    fake_model.script(cut_reply(["Half"]), Reply([" and whole."]), Reply(["Fresh."]))
     chat = client.post("/api/chat/send", {"message": "Hi"}, content_type="application/json", headers=bearer).json()
     assert chat["data"]["status"] == "interrupted"
 
@@ -394,9 +394,9 @@ def test_following_a_finished_chat_sends_its_final_event(client, user, bearer):
     assert received[-1][1]["data"]["status"] == "complete"
 
 
-def test_stop_through_the_api_keeps_the_partial_reply(client, user, bearer, fake_gemini):
+def test_stop_through_the_api_keeps_the_partial_reply(client, user, bearer, fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["So far", " and beyond"], hold=release, hold_after=1))
+    fake_model.script(Reply(["So far", " and beyond"], hold=release, hold_after=1))
     chat = services.chat_send(user=user, message="Hi")
     wait_for(lambda: ChatHistory.objects.get(pk=chat.pk).response == "So far")
 

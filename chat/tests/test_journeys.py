@@ -5,6 +5,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
+from chat.providers import get_provider
 from tests.factories import ProjectFactory, TaskFactory, UserFactory
 from tests.fake_gemini import Failure, Reply
 
@@ -22,13 +23,13 @@ def composer(page):
     return page.get_by_role("textbox", name="Message")
 
 
-def test_send_watch_tokens_stop_retry_reload_and_clear(page, log_in, fake_gemini, release):
-    fake_gemini.script(
+def test_send_watch_tokens_stop_retry_reload_and_clear(page, log_in, fake_model, release):
+    fake_model.script(
         Reply(["First words", " that never arrive"], hold=release, hold_after=1), Reply(["A **fresh** answer."])
     )
     log_in(UserFactory())
     page.goto("/chat/")
-    expect(page.get_by_text("Gemini · gemini-test-model")).to_be_visible()
+    expect(page.get_by_text(get_provider().label)).to_be_visible()
 
     composer(page).fill("Plan the launch")
     composer(page).press("Enter")
@@ -48,7 +49,7 @@ def test_send_watch_tokens_stop_retry_reload_and_clear(page, log_in, fake_gemini
     expect(page.locator(".reply__text")).to_have_text("First words")
     expect(page.get_by_role("button", name="Continue")).to_be_visible()
     release.set()  # the held model writes again and finds the request cancelled
-    assert fake_gemini.client_disconnected.wait(5)
+    assert fake_model.client_disconnected.wait(5)
     expect(page.get_by_role("button", name="Send message")).to_be_enabled()
 
     page.get_by_role("button", name="Retry").click()
@@ -71,8 +72,8 @@ def test_send_watch_tokens_stop_retry_reload_and_clear(page, log_in, fake_gemini
     expect(page.locator(".exchange")).to_have_count(0)
 
 
-def test_a_reload_during_a_reply_shows_it_so_far_and_keeps_receiving(page, log_in, fake_gemini, release):
-    fake_gemini.script(Reply(["Before the reload", ", after it."], hold=release, hold_after=1))
+def test_a_reload_during_a_reply_shows_it_so_far_and_keeps_receiving(page, log_in, fake_model, release):
+    fake_model.script(Reply(["Before the reload", ", after it."], hold=release, hold_after=1))
     log_in(UserFactory())
     page.goto("/chat/")
     composer(page).fill("Hello")
@@ -191,8 +192,8 @@ def test_text_typed_while_a_message_is_on_its_way_stays_in_the_box(page, log_in)
     expect(composer(page)).to_have_value("and a follow-up")
 
 
-def test_finished_blocks_render_while_the_reply_is_still_arriving(page, log_in, fake_gemini, release):
-    fake_gemini.script(Reply(["## The plan\n\nStart with **research**.\n\n", "Then build"], hold=release, hold_after=1))
+def test_finished_blocks_render_while_the_reply_is_still_arriving(page, log_in, fake_model, release):
+    fake_model.script(Reply(["## The plan\n\nStart with **research**.\n\n", "Then build"], hold=release, hold_after=1))
     log_in(UserFactory())
     page.goto("/chat/")
 

@@ -26,9 +26,9 @@ def follow_sync(pk):
 Status = ChatHistory.Status
 
 
-def test_message_is_saved_pending_before_the_reply_arrives(fake_gemini):
+def test_message_is_saved_pending_before_the_reply_arrives(fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["First", " second"], hold=release, hold_after=0))
+    fake_model.script(Reply(["First", " second"], hold=release, hold_after=0))
     user = UserFactory()
 
     chat = services.chat_send(user=user, message="  Plan my week  ")
@@ -40,21 +40,22 @@ def test_message_is_saved_pending_before_the_reply_arrives(fake_gemini):
     assert wait_until_settled(chat).status == Status.COMPLETE
 
 
-def test_complete_reply_is_saved_with_model_and_usage(fake_gemini):
-    fake_gemini.script(Reply(["All", " done."], prompt_tokens=40, response_tokens=2))
+def test_complete_reply_is_saved_with_model_and_usage(fake_model):
+    fake_model.script(Reply(["All", " done."], prompt_tokens=40, response_tokens=2))
 
     chat = wait_until_settled(services.chat_send(user=UserFactory(), message="Hi"))
 
     assert chat.response == "All done."
     assert chat.status == Status.COMPLETE
-    assert chat.model_name == "gemini-test-model"
+    assert (chat.provider, chat.model_name) == (fake_model.provider, fake_model.model)
+    assert not chat.tokens_estimated
     assert (chat.prompt_tokens, chat.response_tokens) == (40, 2)
     assert chat.error == ""
 
 
-def test_the_growing_reply_is_written_to_the_record_while_it_streams(fake_gemini):
+def test_the_growing_reply_is_written_to_the_record_while_it_streams(fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["Partial text", " and the rest"], hold=release, hold_after=1))
+    fake_model.script(Reply(["Partial text", " and the rest"], hold=release, hold_after=1))
 
     chat = services.chat_send(user=UserFactory(), message="Hi")
 
@@ -69,28 +70,38 @@ def test_the_growing_reply_is_written_to_the_record_while_it_streams(fake_gemini
     [
         (Failure(429, retry_after=120), Status.FAILED, "rate_limited", "Try again in 2 minutes"),
         (Failure(500), Status.FAILED, "unavailable", "server error 500"),
-        (Failure(401, "API key not valid"), Status.FAILED, "misconfigured", "GEMINI_API_KEY"),
-        (safety_block("HARM_CATEGORY_HATE_SPEECH"), Status.FAILED, "safety", "hate speech"),
+        (
+            Failure(401, "API key not valid"),
+            Status.FAILED,
+            "misconfigured",
+            {"gemini": "GEMINI_API_KEY", "openai": "OPENAI_API_KEY"},
+        ),
+        (
+            safety_block("HARM_CATEGORY_HATE_SPEECH"),
+            Status.FAILED,
+            "safety",
+            {"gemini": "hate speech", "openai": "content filter"},
+        ),
         (empty_reply(), Status.FAILED, "empty", "empty reply"),
         (cut_reply(["Half"]), Status.INTERRUPTED, "cut", "dropped"),
         (max_tokens_reply(["Long"]), Status.INTERRUPTED, "output_limit", "output limit"),
     ],
 )
-def test_each_failure_keeps_the_message_and_records_what_happened(fake_gemini, script, status, kind, words):
-    fake_gemini.script(script)
+def test_each_failure_keeps_the_message_and_records_what_happened(fake_model, script, status, kind, words):
+    fake_model.script(script)
 
     chat = wait_until_settled(services.chat_send(user=UserFactory(), message="Keep me"))
 
     assert chat.message == "Keep me"
     assert chat.status == status
     assert chat.error_kind == kind
-    assert words in chat.error
+    assert (words[fake_model.provider] if isinstance(words, dict) else words) in chat.error
     assert chat.can_retry
 
 
-def test_stop_cancels_the_request_to_the_model_and_keeps_the_partial_reply(fake_gemini):
+def test_stop_cancels_the_request_to_the_model_and_keeps_the_partial_reply(fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["Kept part", " never sent"], hold=release, hold_after=1))
+    fake_model.script(Reply(["Kept part", " never sent"], hold=release, hold_after=1))
     chat = services.chat_send(user=UserFactory(), message="Hi")
     wait_for(lambda: generation._live[str(chat.pk)].text == "Kept part")
 
@@ -102,11 +113,11 @@ def test_stop_cancels_the_request_to_the_model_and_keeps_the_partial_reply(fake_
     assert stopped.response == "Kept part"
     assert stopped.can_continue
     # The upstream request was cancelled: the server's next write found no reader.
-    assert fake_gemini.client_disconnected.wait(5)
+    assert fake_model.client_disconnected.wait(5)
 
 
-def test_continue_appends_what_the_model_writes_next(fake_gemini):
-    fake_gemini.script(cut_reply(["The first half"]), Reply([" and the second half."]))
+def test_continue_appends_what_the_model_writes_next(fake_model):
+    fake_model.script(cut_reply(["The first half"]), Reply([" and the second half."]))
     chat = wait_until_settled(services.chat_send(user=UserFactory(), message="Hi"))
     assert chat.status == Status.INTERRUPTED
 
@@ -115,11 +126,11 @@ def test_continue_appends_what_the_model_writes_next(fake_gemini):
     chat = wait_until_settled(chat)
     assert chat.status == Status.COMPLETE
     assert chat.response == "The first half and the second half."
-    assert fake_gemini.requests[-1].turns[-2] == ("model", "The first half")
+    assert fake_model.requests[-1].turns[-2] == ("model", "The first half")
 
 
-def test_retry_starts_the_reply_again(fake_gemini):
-    fake_gemini.script(Failure(500), Failure(500), Failure(500), Reply(["Second time lucky."]))
+def test_retry_starts_the_reply_again(fake_model):
+    fake_model.script(Failure(500), Failure(500), Failure(500), Reply(["Second time lucky."]))
     chat = wait_until_settled(services.chat_send(user=UserFactory(), message="Hi"))
     assert chat.status == Status.FAILED
 
@@ -129,9 +140,9 @@ def test_retry_starts_the_reply_again(fake_gemini):
     assert (chat.status, chat.response, chat.error) == (Status.COMPLETE, "Second time lucky.", "")
 
 
-def test_a_pending_reply_cannot_be_retried_twice(fake_gemini):
+def test_a_pending_reply_cannot_be_retried_twice(fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["x"], hold=release, hold_after=0))
+    fake_model.script(Reply(["x"], hold=release, hold_after=0))
     chat = services.chat_send(user=UserFactory(), message="Hi")
     try:
         with pytest.raises(services.ChatRejected):
@@ -140,9 +151,9 @@ def test_a_pending_reply_cannot_be_retried_twice(fake_gemini):
         release.set()
 
 
-def test_a_second_viewer_gets_the_reply_so_far_then_the_rest(fake_gemini):
+def test_a_second_viewer_gets_the_reply_so_far_then_the_rest(fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["Before", " after"], hold=release, hold_after=1))
+    fake_model.script(Reply(["Before", " after"], hold=release, hold_after=1))
     chat = services.chat_send(user=UserFactory(), message="Hi")
     wait_for(lambda: generation._live[str(chat.pk)].text == "Before")
 
@@ -186,7 +197,7 @@ def test_stop_from_another_worker_marks_the_record_interrupted():
     assert (stopped.status, stopped.error_kind, stopped.response) == (Status.INTERRUPTED, "stopped", "Partial")
 
 
-def test_the_model_gets_the_project_and_the_recent_turns(fake_gemini, settings):
+def test_the_model_gets_the_project_and_the_recent_turns(fake_model, settings):
     settings.CHAT_HISTORY_TURNS = 2
     user = UserFactory()
     project = ProjectFactory(owner=user, name="Website relaunch", description="New site by May", status="active")
@@ -199,7 +210,7 @@ def test_the_model_gets_the_project_and_the_recent_turns(fake_gemini, settings):
 
     wait_until_settled(services.chat_send(user=user, message="What next?", project=project))
 
-    received = fake_gemini.requests[-1]
+    received = fake_model.requests[-1]
     assert "Website relaunch" in received.system_instruction
     assert "New site by May" in received.system_instruction
     assert "Status: active" in received.system_instruction
@@ -209,15 +220,15 @@ def test_the_model_gets_the_project_and_the_recent_turns(fake_gemini, settings):
     assert received.turns == [("user", "Q1"), ("model", "A1"), ("user", "Q2"), ("model", "A2"), ("user", "What next?")]
 
 
-def test_general_chat_tells_the_model_about_active_projects(fake_gemini):
+def test_general_chat_tells_the_model_about_active_projects(fake_model):
     user = UserFactory()
     ProjectFactory(owner=user, name="Garden")
     ProjectFactory(owner=UserFactory(), name="Someone else's")
 
     wait_until_settled(services.chat_send(user=user, message="Hello"))
 
-    assert "Garden" in fake_gemini.requests[-1].system_instruction
-    assert "Someone else's" not in fake_gemini.requests[-1].system_instruction
+    assert "Garden" in fake_model.requests[-1].system_instruction
+    assert "Someone else's" not in fake_model.requests[-1].system_instruction
 
 
 def test_offline_provider_answers_from_the_project_data():

@@ -59,9 +59,9 @@ def test_send_saves_the_message_and_answers_with_a_streaming_bubble(client, user
     read_stream(client, chat)
 
 
-def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_gemini):
+def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["**Bold**", " plan", " <script>x</script>"], hold=release, hold_after=1))
+    fake_model.script(Reply(["**Bold**", " plan", " <script>x</script>"], hold=release, hold_after=1))
     chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
     release_once_watched(chat, release)
 
@@ -79,11 +79,11 @@ def test_stream_sends_only_new_text_then_the_rendered_reply(client, user, fake_g
     assert "<script>" not in done
 
 
-def test_finished_blocks_stream_rendered_once_each_and_the_rest_as_text(client, user, fake_gemini):
+def test_finished_blocks_stream_rendered_once_each_and_the_rest_as_text(client, user, fake_model):
     chunks = ["# Pla", "n\n\nFirst **bold** ", "point.\n\n- one\n- t", "wo\n\n", "Then a", " line.\n\n"]
     chunks += ["Still being writ", "ten"]
     release = threading.Event()
-    fake_gemini.script(Reply(chunks, hold=release, hold_after=1))
+    fake_model.script(Reply(chunks, hold=release, hold_after=1))
     chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
 
     # The model goes on once this page is watching, so the rest reaches it as it streams.
@@ -219,9 +219,9 @@ def test_search_finds_messages_and_replies_of_this_chat_only(client, user):
     assert "Nothing relevant" not in html and "Someone else" not in html
 
 
-def test_stop_keeps_the_partial_reply_and_offers_continue(client, user, fake_gemini):
+def test_stop_keeps_the_partial_reply_and_offers_continue(client, user, fake_model):
     release = threading.Event()
-    fake_gemini.script(Reply(["Partial answer", " the rest"], hold=release, hold_after=1))
+    fake_model.script(Reply(["Partial answer", " the rest"], hold=release, hold_after=1))
     chat = sent_chat(client.post("/chat/send/", {"message": "Hi"}, headers=HTMX))
     from chat.tests.helpers import wait_for
 
@@ -237,8 +237,9 @@ def test_stop_keeps_the_partial_reply_and_offers_continue(client, user, fake_gem
     assert ChatHistory.objects.get(pk=chat.pk).status == ChatHistory.Status.INTERRUPTED
 
 
-def test_retry_answers_with_a_streaming_bubble(client, user, fake_gemini):
+def test_retry_answers_with_a_streaming_bubble(client, user, fake_model):
     chat = ChatHistoryFactory(user=user, status=ChatHistory.Status.FAILED, error="boom", error_kind="unavailable")
+    fake_model.script(Reply(["Hello from", " Gemini."]))
 
     response = client.post(f"/chat/{chat.pk}/retry/", headers=HTMX)
 
@@ -361,9 +362,9 @@ def test_a_reply_orphaned_by_a_restart_shows_as_interrupted_with_continue(client
     ],
 )
 def test_each_scripted_failure_ends_the_page_stream_with_a_clear_message_and_retry(
-    client, user, fake_gemini, script, title
+    client, user, fake_model, script, title
 ):
-    fake_gemini.script(script)
+    fake_model.script(script)
     response = client.post("/chat/send/", {"message": "Keep my words"}, headers=HTMX)
     assert response.status_code == 200
     chat = sent_chat(response)
