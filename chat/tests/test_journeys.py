@@ -106,6 +106,23 @@ def test_a_failure_keeps_the_message_explains_and_offers_retry(page, log_in, fak
     expect(page.locator(".reply__text")).to_have_text("Back in business.")
 
 
+def test_a_server_error_keeps_the_message_and_retry_gets_the_reply(page, log_in, fake_model):
+    # Three 500s: the first try and both retries before the first token.
+    fake_model.script(Failure(500), Failure(500), Failure(500), Reply(["Back in business."]))
+    log_in(UserFactory())
+    page.goto("/chat/")
+
+    composer(page).fill("Are you there?")
+    composer(page).press("Enter")
+
+    expect(page.get_by_text("Assistant unreachable")).to_be_visible()
+    expect(page.get_by_text("server error 500")).to_be_visible()
+    expect(page.locator(".bubble--user")).to_have_text("Are you there?")
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator(".reply__text")).to_have_text("Back in business.")
+    expect(page.locator(".reply__model")).to_have_text(f"{get_provider().label}")
+
+
 def test_hostile_markup_in_a_reply_stays_harmless_text(page, log_in, fake_gemini):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
