@@ -310,11 +310,12 @@ def export(request: HttpRequest) -> HttpResponse:
         title = "Assistant chat"
     else:
         title = f"{project.name} — planning chat" if project else "Planning chat"
-    now = timezone.now()
-    lines = [f"# {title}", "", f"Exported {now:%Y-%m-%d %H:%M} UTC from Project Catalyst.", ""]
+    # Times as the pages show them: the site's time zone, named on each.
+    now = timezone.localtime()
+    lines = [f"# {title}", "", f"Exported {now:%Y-%m-%d %H:%M %Z} from Project Catalyst.", ""]
     for chat in chats.iterator():
-        lines += [f"## You · {chat.created_at:%Y-%m-%d %H:%M}", "", chat.message, ""]
-        lines += [f"## Assistant · {chat.updated_at:%Y-%m-%d %H:%M}", ""]
+        lines += [f"## You · {timezone.localtime(chat.created_at):%Y-%m-%d %H:%M %Z}", "", chat.message, ""]
+        lines += [f"## Assistant · {timezone.localtime(chat.updated_at):%Y-%m-%d %H:%M %Z}", ""]
         if chat.response:
             lines += [chat.response.rstrip(), ""]
         if chat.status != ChatHistory.Status.COMPLETE:

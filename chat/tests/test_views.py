@@ -331,6 +331,28 @@ def test_export_downloads_the_chat_as_markdown(client, user):
     assert "Not mine" not in text
 
 
+@pytest.mark.parametrize(("zone", "shown"), [("UTC", "06:24 UTC"), ("Europe/Berlin", "07:24 CET")])
+def test_message_times_name_their_time_zone(client, user, settings, zone, shown):
+    settings.TIME_ZONE = zone
+    ChatHistoryFactory(user=user, created_at=datetime.datetime(2030, 1, 15, 6, 24, tzinfo=datetime.UTC))
+
+    page = client.get("/chat/").content.decode()
+
+    assert f'title="2030-01-15 {shown}">Jan 15, {shown}</time>' in page
+    assert f'aria-label="Exchange from Jan 15, {shown}"' in page
+
+
+def test_the_export_names_the_time_zone_of_every_time(client, user, settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    ChatHistoryFactory(user=user, created_at=datetime.datetime(2030, 1, 15, 6, 24, tzinfo=datetime.UTC))
+
+    text = client.get("/chat/export/").content.decode()
+
+    assert "## You · 2030-01-15 07:24 CET" in text
+    assert re.search(r"^## Assistant · \d{4}-\d\d-\d\d \d\d:\d\d CES?T$", text, re.MULTILINE)
+    assert re.search(r"^Exported \d{4}-\d\d-\d\d \d\d:\d\d CES?T from Project Catalyst\.$", text, re.MULTILINE)
+
+
 def test_page_query_budget(client, user, django_assert_max_num_queries):
     ChatHistoryFactory.create_batch(30, user=user)
     with django_assert_max_num_queries(8):

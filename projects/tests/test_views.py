@@ -101,6 +101,20 @@ def test_dashboard_shows_the_five_most_recent_chats(client, user, project):
 # --- Project list ---
 
 
+@pytest.mark.parametrize(
+    ("zone", "shown"), [("UTC", "2030-01-15 06:24 UTC"), ("Europe/Berlin", "2030-01-15 07:24 CET")]
+)
+def test_dashboard_chat_times_name_their_time_zone(client, user, project, settings, zone, shown):
+    settings.TIME_ZONE = zone
+    sent = datetime.datetime(2030, 1, 15, 6, 24, tzinfo=datetime.UTC)
+    ChatHistoryFactory(user=user, project=project, message="When do we start?", created_at=sent)
+
+    page = client.get("/").content.decode()
+
+    local = sent.astimezone(timezone.get_current_timezone())
+    assert f'<time datetime="{local.isoformat()}" title="{shown}">' in page
+
+
 def test_project_list_filters_by_status_and_searches_by_name(client, user):
     ProjectFactory(owner=user, name="Garden shed", status=Project.Status.ACTIVE)
     ProjectFactory(owner=user, name="Garden pond", status=Project.Status.PLANNING)
@@ -229,6 +243,21 @@ def test_project_page_shows_details_progress_and_tasks(client, project):
     body = client.get(f"/projects/{project.pk}/").content.decode()
     for text in ("Compiler", "A compiler for COBOL", "Jan 1, 2030", "Planning", "Medium", "Lexer", "Parser", "50%"):
         assert text in body
+
+
+def test_project_page_dates_name_the_time_zone_of_their_moment(client, project, settings):
+    settings.TIME_ZONE = "America/New_York"
+    # Just after midnight in UTC is still the day before in New York.
+    Project.objects.filter(pk=project.pk).update(
+        created_at=datetime.datetime(2030, 1, 15, 2, 30, tzinfo=datetime.UTC),
+        archived_at=datetime.datetime(2030, 2, 1, 3, 0, tzinfo=datetime.UTC),
+    )
+
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+
+    assert 'title="2030-01-14 21:30 EST">Jan 14, 2030</time>' in page
+    archived = '<time datetime="2030-01-31T22:00:00-05:00" title="2030-01-31 22:00 EST">Jan 31, 2030</time>'
+    assert f"archived on {archived}" in page
 
 
 def test_project_without_tasks_says_no_tasks_yet(client, project):
