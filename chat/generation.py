@@ -34,7 +34,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 from django.utils import timezone
 
-from chat import relay
+from chat import relay, signals
 from chat.models import ChatHistory, Outcome
 from chat.providers import Conversation, Provider, ProviderError, ReplyFinished, TextDelta
 
@@ -170,6 +170,8 @@ class _Generation:
         self.publisher = relay.Publisher(pk, text) if relay.enabled() else None
         # Identifies this generation's lease, so a finishing one never drops the next one's.
         self.lease = uuid.uuid4().hex
+        #: What the reply signals say of it (``signals.reply_started``).
+        self.about: dict = {}
 
 
 _live: dict[str, _Generation] = {}
@@ -207,7 +209,15 @@ def generation_start(*, chat: ChatHistory, conversation: Conversation, provider:
         _live[generation.pk] = generation
     cache.set(_lease_key(generation.pk), generation.lease, timeout=_lease_seconds())
     cache.delete(_stop_key(generation.pk))
+    generation.about = {
+        "chat_id": chat.pk,
+        "user_id": chat.user_id,
+        "chat_type": chat.chat_type,
+        "provider": provider.name,
+        "model": provider.model_name,
+    }
     generation.future = _run_on(generation.loop, _generate(generation, conversation, provider))
+    signals.reply_started.send_robust(sender=ChatHistory, **generation.about)
 
 
 def generation_stop(pk, *, wait: float = 10.0) -> bool:
@@ -261,11 +271,15 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
     generation.task = asyncio.current_task()
     writer = asyncio.create_task(_write_periodically(generation))
     usage = ReplyFinished()
+    started = time.monotonic()
+    first_token = None
     try:
         if generation.stop_requested:
             raise asyncio.CancelledError
         async for event in provider.stream_reply(conversation):
             if isinstance(event, TextDelta):
+                if first_token is None:
+                    first_token = time.monotonic() - started
                 _publish(generation, ("delta", event.text))
             else:
                 usage = event
@@ -303,6 +317,17 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
         logger.exception("Saving the reply to chat %s failed", generation.pk)
     finally:
         _publish(generation, ("done", outcome.status))
+        signals.reply_finished.send_robust(
+            sender=ChatHistory,
+            **generation.about,
+            status=outcome.status,
+            error_kind=outcome.error_kind,
+            prompt_tokens=usage.prompt_tokens,
+            response_tokens=usage.response_tokens,
+            tokens_estimated=usage.estimated,
+            first_token_seconds=first_token,
+            seconds=time.monotonic() - started,
+        )
         if generation.publisher is not None:
             await generation.publisher.close()
     await sync_to_async(close_old_connections)()

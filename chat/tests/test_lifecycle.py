@@ -302,3 +302,30 @@ def test_what_the_model_is_told_costs_the_same_queries_for_one_project_or_many()
         assert len(conversation.projects) == size
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_reply_says_when_it_starts_and_how_it_ended(fake_model):
+    from chat import signals
+
+    heard = []
+
+    def hear(signal, sender, **kwargs):
+        heard.append((signal, kwargs))
+
+    signals.reply_started.connect(hear, weak=False)
+    signals.reply_finished.connect(hear, weak=False)
+    try:
+        fake_model.script(Reply(["All", " done."], prompt_tokens=40, response_tokens=2))
+        chat = wait_until_settled(services.chat_send(user=UserFactory(), message="Hi"))
+        wait_for(lambda: len(heard) == 2)
+    finally:
+        signals.reply_started.disconnect(hear)
+        signals.reply_finished.disconnect(hear)
+
+    (started_signal, started), (finished_signal, finished) = heard
+    assert started_signal is signals.reply_started and finished_signal is signals.reply_finished
+    about = {"chat_id": chat.pk, "user_id": chat.user_id, "chat_type": "project-planning"}
+    assert started == {**about, "provider": fake_model.provider, "model": fake_model.model}
+    assert finished["status"] == "complete" and finished["error_kind"] == ""
+    assert (finished["prompt_tokens"], finished["response_tokens"], finished["tokens_estimated"]) == (40, 2, False)
+    assert 0 <= finished["first_token_seconds"] <= finished["seconds"]
