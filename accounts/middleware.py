@@ -1,6 +1,65 @@
+import time
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, alogout, logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.dispatch import receiver
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+#: When the session signed in, and when it last renewed its idle timeout (seconds since the epoch).
+SIGNED_IN_AT = "_signed_in_at"
+RENEWED_AT = "_renewed_at"
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_signed_in")
+def session_signed_in(sender, request, user, **kwargs) -> None:
+    """Start the session's lifetime at sign-in."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = request.session[RENEWED_AT] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """A session ends ``SESSION_COOKIE_AGE`` after its last request, and ``SESSION_MAX_LIFETIME`` after sign-in.
+
+    The idle timeout is Django's own expiry, renewed by saving the session at
+    most every ``SESSION_RENEW_INTERVAL`` seconds (not on every request); the
+    absolute lifetime is checked here. A session past it is signed out
+    before the view runs, which then sees an anonymous visitor. Sessions
+    from before sign-in times were kept start their lifetime now.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        if SESSION_KEY in request.session:
+            now = int(time.time())
+            signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
+            if now - signed_in_at > settings.SESSION_MAX_LIFETIME:
+                logout(request)
+            elif now - request.session.get(RENEWED_AT, 0) > settings.SESSION_RENEW_INTERVAL:
+                request.session[RENEWED_AT] = now
+        return self.get_response(request)
+
+    async def _acall(self, request):
+        if await request.session.ahas_key(SESSION_KEY):
+            now = int(time.time())
+            signed_in_at = await request.session.asetdefault(SIGNED_IN_AT, now)
+            if now - signed_in_at > settings.SESSION_MAX_LIFETIME:
+                await alogout(request)
+            elif now - await request.session.aget(RENEWED_AT, 0) > settings.SESSION_RENEW_INTERVAL:
+                await request.session.aset(RENEWED_AT, now)
+        return await self.get_response(request)
 
 
 class AppLoginRequiredMiddleware(LoginRequiredMiddleware):

@@ -88,13 +88,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its time covers all the others (catalyst/metrics.py).
+    "catalyst.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "catalyst.security.ContentSecurityPolicyMiddleware",
     "catalyst.middleware.StaticFilesMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -181,7 +185,31 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "catalyst.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script and no eval anywhere (htmx is configured for it in base.html); inline
+# style attributes stay (progress bars), as do data: images.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+# HTTPS only, once DEBUG is off: HSTS for a year, and plain-HTTP requests redirected (the
+# health and readiness checks and the metrics excepted, for probes inside the network).
+# Behind a proxy that ends TLS, set PROXY_SSL_HEADER=X-Forwarded-Proto, and make sure
+# the proxy sets that header itself.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/health$", r"^api/ready$", r"^metrics$"]
+if _proxy_ssl_header := env.str("PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# Signed out after SESSION_IDLE_TIMEOUT seconds without a request (the session is renewed
+# at most every SESSION_RENEW_INTERVAL), and SESSION_MAX_LIFETIME after signing in.
+SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=7 * 24 * 3600)
+SESSION_MAX_LIFETIME = env.int("SESSION_MAX_LIFETIME", default=30 * 24 * 3600)
+SESSION_RENEW_INTERVAL = 300
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
@@ -267,3 +295,15 @@ LOGGING = {
     # One line per model request is noise at INFO.
     "loggers": {name: {"level": "WARNING"} for name in ("axes", "httpx", "httpx2", "httpcore", "httpcore2")},
 }
+
+# Metrics (catalyst/metrics.py): /metrics answers the bearer METRICS_TOKEN or a client
+# address in METRICS_ALLOWED_IPS (addresses or networks), and is absent (404) with neither.
+# Several workers add up their figures through PROMETHEUS_MULTIPROC_DIR (prometheus-client
+# reads it from the environment).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(value, strict=False) for value in env.list("METRICS_ALLOWED_IPS", default=[])
+    ]
+except ValueError as error:
+    raise _startup_error(f"METRICS_ALLOWED_IPS: {error}.") from None

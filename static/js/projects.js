@@ -1,8 +1,15 @@
 // Drag and drop on the task board. Dropping a card posts its new column and
 // the card it now sits above; the server answers with the whole task region.
 // Every move also has buttons on the card, so this script is only a shortcut.
+// Escape in a task being edited, or asked about, puts the list back as it was.
 (function () {
   "use strict";
+
+  document.addEventListener("keyup", function (event) {
+    if (event.key !== "Escape") return;
+    var task = event.target.closest && event.target.closest("[data-cancel-url]");
+    if (task) htmx.ajax("GET", task.dataset.cancelUrl, { target: "#task-region", swap: "outerHTML" });
+  });
 
   var dragged = null;
   var origin = null; // where the card was, to put it back if the drag is abandoned
