@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Browser tests use this Chromium; they are skipped when it is absent.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: run superuser test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
+.PHONY: run serve superuser test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,18 @@ run: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py ensure_demo_user
 	@echo "Serving Project Catalyst on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan off --no-proxy-headers --timeout-graceful-shutdown 5
+	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --lifespan on --no-proxy-headers --timeout-graceful-shutdown 5
+
+# The production configuration: DEBUG off (SECRET_KEY, ALLOWED_HOSTS and EMAIL_BACKEND must be
+# set), WEB_CONCURRENCY workers, and a graceful stop: open streams get GRACEFUL_TIMEOUT seconds,
+# then replies still being written save their text, ready to continue.
+WEB_CONCURRENCY ?= 2
+GRACEFUL_TIMEOUT ?= 20
+serve: export DEBUG = 0
+serve: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --workers $(WEB_CONCURRENCY) --lifespan on --no-proxy-headers --no-server-header --no-access-log --timeout-graceful-shutdown $(GRACEFUL_TIMEOUT)
 
 # An admin account for /admin/ (after `make run` has written .env).
 superuser: setup

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest
 from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -148,8 +149,30 @@ class HealthOut(Schema):
 
 @api.get("/health", auth=None, tags=["health"], response={200: HealthOut, 503: HealthOut})
 def health(request: HttpRequest):
-    """Service health; no login needed. 503 (with ``"status": "error"``) when the store is down."""
+    """Liveness; no login needed. 503 (with ``"status": "error"``) when the store is down."""
     body = {"status": "ok", "database": "ok", "store": connection.vendor, "version": api.version}
+    if not _store_answers():
+        return Status(503, {**body, "status": "error", "database": "error"})
+    return Status(200, body)
+
+
+class ReadyOut(Schema):
+    status: Literal["ok", "error"]
+    database: Literal["ok", "error"]
+    migrations: Literal["ok", "pending", "unknown"]
+
+
+@api.get("/ready", auth=None, tags=["health"], response={200: ReadyOut, 503: ReadyOut})
+def ready(request: HttpRequest):
+    """Readiness; no login needed: the store answers and every migration is applied, else 503."""
+    if not _store_answers():
+        return Status(503, {"status": "error", "database": "error", "migrations": "unknown"})
+    if _unapplied_migrations():
+        return Status(503, {"status": "error", "database": "ok", "migrations": "pending"})
+    return Status(200, {"status": "ok", "database": "ok", "migrations": "ok"})
+
+
+def _store_answers() -> bool:
     try:
         connection.ensure_connection()
         if connection.vendor == "mongodb":
@@ -158,8 +181,23 @@ def health(request: HttpRequest):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
     except Exception:  # any failure of the store means "not healthy"
-        return Status(503, {**body, "status": "error", "database": "error"})
-    return Status(200, body)
+        return False
+    return True
+
+
+_migrations_applied = False
+
+
+def _unapplied_migrations() -> list[str]:
+    """Migrations the code has and the store has not applied. Once none are, that is remembered:
+    a process's code does not change, and migrations are not taken back."""
+    global _migrations_applied
+    if _migrations_applied:
+        return []
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    _migrations_applied = not plan
+    return [f"{migration.app_label}.{migration.name}" for migration, _backwards in plan]
 
 
 api.add_router("/account", "accounts.api.router")

@@ -167,6 +167,8 @@ class _Generation:
         self.task: asyncio.Task | None = None
         self.future: concurrent.futures.Future | None = None
         self.stop_requested = False
+        #: The server is shutting down: the reply ends as lost, ready to continue, not as stopped.
+        self.shutting_down = False
         self.publisher = relay.Publisher(pk, text) if relay.enabled() else None
         # Identifies this generation's lease, so a finishing one never drops the next one's.
         self.lease = uuid.uuid4().hex
@@ -246,6 +248,26 @@ def generations_stop_all() -> None:
         generation_stop(pk)
 
 
+async def generations_interrupt_all(*, wait: float = 10.0) -> int:
+    """Before the server shuts down: end the replies written on this loop, each saving its text.
+
+    Each ends interrupted as lost to a restart, so its page offers Continue;
+    returns how many there were.
+    """
+    loop = asyncio.get_running_loop()
+    with _live_lock:
+        mine = [generation for generation in _live.values() if generation.loop is loop]
+    for generation in mine:
+        generation.shutting_down = True
+        _cancel(generation)
+    futures = [asyncio.wrap_future(generation.future) for generation in mine if generation.future is not None]
+    if futures:
+        _done, pending = await asyncio.wait(futures, timeout=wait)
+        if pending:
+            logger.warning("%s replies did not save their text within %s seconds", len(pending), wait)
+    return len(mine)
+
+
 def _cancel(generation: _Generation) -> None:
     generation.stop_requested = True
     if generation.task is not None:
@@ -285,7 +307,7 @@ async def _generate(generation: _Generation, conversation: Conversation, provide
                 usage = event
         outcome = Outcome.complete()
     except asyncio.CancelledError:
-        outcome = Outcome.stopped()
+        outcome = Outcome.lost() if generation.shutting_down else Outcome.stopped()
     except ProviderError as error:
         outcome = Outcome.provider_failed(
             message=str(error), kind=error.kind, interrupts=error.interrupts, kept_text=bool(generation.text)

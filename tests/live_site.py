@@ -26,6 +26,8 @@ class LiveSite:
     urls: list[str]
     token: str
     logs: list[Path] = field(default_factory=list)
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    database: Path | None = None
 
     @property
     def auth(self) -> dict:
@@ -72,7 +74,8 @@ def _serving(url: str) -> bool:
 
 @contextlib.contextmanager
 def live_site(folder: Path, *, servers: int = 1, workers: int = 1, **env: str) -> Iterator[LiveSite]:
-    """``servers`` uvicorn processes (each with ``workers`` workers) on one site."""
+    """``servers`` uvicorn processes (each with ``workers`` workers) on one site, started and stopped
+    as ``make serve`` does (the ASGI lifespan on, so a stop lets running replies save their text)."""
     environment = site_environment(folder, **env)
     _manage(environment, "migrate", "--noinput")
     _manage(
@@ -83,8 +86,8 @@ def live_site(folder: Path, *, servers: int = 1, workers: int = 1, **env: str) -
         "one@example.com",
     )
     token = _manage(environment, "create_api_token", "one@example.com").strip().splitlines()[-1]
-    site = LiveSite(urls=[], token=token)
-    processes = []
+    site = LiveSite(urls=[], token=token, database=folder / "site.sqlite3")
+    processes = site.processes
     try:
         for n in range(servers):
             port = free_port()
@@ -95,7 +98,8 @@ def live_site(folder: Path, *, servers: int = 1, workers: int = 1, **env: str) -
                 processes.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "uvicorn", "catalyst.asgi:application", "--workers", str(workers)]
-                        + ["--port", str(port), "--lifespan", "off", "--no-proxy-headers", "--no-access-log"],
+                        + ["--port", str(port), "--lifespan", "on", "--no-proxy-headers", "--no-access-log"]
+                        + ["--timeout-graceful-shutdown", "5"],
                         cwd=BASE_DIR,
                         env=environment,
                         stdout=output,
