@@ -14,10 +14,15 @@ OBJECT_ID_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 
 
 class CatalystConfig(AppConfig):
-    """The project package itself, installed for its management commands (export, backup, …)."""
+    """The project package itself: its management commands (export, backup, …) and its metrics' recorders."""
 
     name = "catalyst"
     verbose_name = "Project Catalyst"
+
+    def ready(self) -> None:
+        from catalyst import metrics
+
+        metrics.install()
 
 
 class MongoAdminConfig(AdminConfig):

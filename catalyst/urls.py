@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from catalyst.api import api
+from catalyst.metrics import metrics_view
 
 admin.site.site_header = "Project Catalyst administration"
 admin.site.site_title = "Project Catalyst admin"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("projects/<str:pk>/chat/", include("chat.project_urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler404 = "catalyst.views.not_found"
