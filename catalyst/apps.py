@@ -20,8 +20,11 @@ class CatalystConfig(AppConfig):
     verbose_name = "Project Catalyst"
 
     def ready(self) -> None:
-        from catalyst import metrics
+        from django.conf import settings
 
+        from catalyst import logs, metrics
+
+        logs.connect(using_mongodb=settings.USING_MONGODB)
         metrics.install()
 
 

@@ -20,6 +20,11 @@ def _trusted(address: str) -> bool:
     return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the request came straight from a proxy listed in ``TRUSTED_PROXIES``."""
+    return _trusted(request.META.get("REMOTE_ADDR", ""))
+
+
 def client_address(request: HttpRequest) -> str:
     """The address of the client, as far as trusted proxies vouch for it."""
     address = request.META.get("REMOTE_ADDR", "") or "unknown"

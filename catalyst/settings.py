@@ -90,6 +90,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its time covers all the others (catalyst/metrics.py).
     "catalyst.metrics.MetricsMiddleware",
+    # Early, so every later line carries the request id and its line sees every answer (catalyst/logs.py).
+    "catalyst.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "catalyst.security.ContentSecurityPolicyMiddleware",
     "catalyst.middleware.StaticFilesMiddleware",
@@ -287,14 +289,55 @@ CHAT_KEEPALIVE_INTERVAL = env.float("CHAT_KEEPALIVE_INTERVAL", default=15.0)
 BACKUP_DIR = BASE_DIR / env.str("BACKUP_DIR", default="backups")
 BACKUP_KEEP = env.int("BACKUP_KEEP", default=30)
 
+# Logs (catalyst/logs.py): one line per request and per chat reply, each with its request id;
+# LOG_FORMAT=json writes one JSON object a line, console (the default) lines for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="console")
+if LOG_FORMAT not in ("console", "json"):
+    raise _startup_error("LOG_FORMAT must be console or json.")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # One line per model request is noise at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("axes", "httpx", "httpx2", "httpcore", "httpcore2")},
+    "filters": {"request": {"()": "catalyst.logs.RequestContextFilter"}},
+    "formatters": {
+        "console": {"()": "catalyst.logs.ConsoleFormatter"},
+        "json": {"()": "catalyst.logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # One line per model request is noise at INFO.
+        **{name: {"level": "WARNING"} for name in ("axes", "httpx", "httpx2", "httpcore", "httpcore2")},
+        # Their DEBUG lines hold SQL and MongoDB commands with their values, or a model request
+        # with the user's text: never logged, whatever LOG_LEVEL says.
+        **{
+            name: {"level": "INFO" if LOG_LEVEL in ("DEBUG", "NOTSET") else LOG_LEVEL}
+            for name in ("django.db.backends", "pymongo", "openai", "google_genai")
+        },
+        # uvicorn's lines as JSON too; its access line repeats the request line, so it goes.
+        **(
+            {"uvicorn": {"handlers": [], "propagate": True}, "uvicorn.access": {"handlers": [], "level": "WARNING"}}
+            if LOG_FORMAT == "json"
+            else {}
+        ),
+    },
 }
+
+# Error tracking (catalyst/error_tracking.py): Sentry only when SENTRY_DSN is set, with no
+# personal data, request bodies, cookies or headers beyond a harmless few; traces off unless a rate is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from catalyst.error_tracking import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # Metrics (catalyst/metrics.py): /metrics answers the bearer METRICS_TOKEN or a client
 # address in METRICS_ALLOWED_IPS (addresses or networks), and is absent (404) with neither.

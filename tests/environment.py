@@ -21,4 +21,6 @@ os.environ["SECURE_SSL_REDIRECT"] = "0"
 os.environ["SECURE_HSTS_SECONDS"] = "0"
 os.environ["OPENAI_API_KEY"] = ""
 os.environ["OPENAI_BASE_URL"] = ""
+# Errors from a test run never reach a real Sentry (catalyst/tests/test_error_tracking.py uses a fake).
+os.environ["SENTRY_DSN"] = ""
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,0 +1,308 @@
+"""Structured logs: one line per request and one per chat reply, as JSON or for people.
+
+``LOG_FORMAT=json`` writes each line as one JSON object (``JsonFormatter``),
+``console`` as text (``ConsoleFormatter``); both carry the request id of the
+request a line was written in. The lines hold ids, routes, statuses, counts
+and times only: never what users typed, passwords, API keys or tokens,
+session ids or CSRF tokens (the journey in ``catalyst/tests/test_logs.py``
+greps for each).
+"""
+
+import contextvars
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import request_finished
+from django.db.backends.signals import connection_created
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import LazyObject, empty
+from pymongo import monitoring
+
+from catalyst.clients import from_trusted_proxy
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a trusted proxy's request id may be; anything else is replaced by our own.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+#: The id of the request being served, for every line written while serving it.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+requests_logger = logging.getLogger("catalyst.requests")
+replies_logger = logging.getLogger("catalyst.replies")
+
+
+# --- How a line is written -------------------------------------------------------------
+
+
+class RequestContextFilter(logging.Filter):
+    """Stamps each record with the id of the request it was written in (None outside one)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = request_id_var.get()
+        return True
+
+
+# A record's own attributes; any other one was passed with ``extra=`` and is a field of the line.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "request_id"}
+# Only plain values become fields: an object (Django's ``request`` on its own lines) could print anything.
+_FIELD_TYPES = (str, int, float, bool, type(None))
+
+
+def _fields(record: logging.LogRecord) -> dict:
+    return {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _RECORD_ATTRIBUTES and not key.startswith("_") and isinstance(value, _FIELD_TYPES)
+    }
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: timestamp (UTC), level, logger, message, request_id, fields, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        timestamp = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        line = {
+            "timestamp": timestamp.replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id is not None:
+            line["request_id"] = request_id
+        line.update(_fields(record))
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """Lines for people: time, level, logger, the request id in brackets inside a request, message."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(request_tag)s %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        request_id = getattr(record, "request_id", None)
+        record.request_tag = f" [{request_id}]" if request_id else ""
+        return super().formatMessage(record)
+
+
+# --- One line per request --------------------------------------------------------------
+
+
+class QueryCount:
+    """The database operations of one request, wherever they run.
+
+    Connections belong to threads, and under ASGI a request's queries run in
+    threads other than its middleware's, so the count lives in the request's
+    context (which those threads inherit). SQL statements reach it through an
+    execute wrapper every connection gets as it is made (``count_sql``);
+    MongoDB commands through ``MongoCommandCounter``, since
+    django-mongodb-backend never calls execute wrappers.
+    """
+
+    def __init__(self):
+        self.count = 0
+
+
+_query_count_var: contextvars.ContextVar[QueryCount | None] = contextvars.ContextVar("query_count", default=None)
+
+
+def count_sql(execute, sql, params, many, context):
+    """An execute wrapper: one more statement for the request being served, if any."""
+    query_count = _query_count_var.get()
+    if query_count is not None:
+        query_count.count += 1
+    return execute(sql, params, many, context)
+
+
+def _wrap_new_connection(sender, connection, **kwargs) -> None:
+    # ``connection_created``: again on every reconnect of the same wrapper, which keeps one.
+    if count_sql not in connection.execute_wrappers:
+        connection.execute_wrappers.append(count_sql)
+
+
+class MongoCommandCounter(monitoring.CommandListener):
+    """Counts each MongoDB command toward the request it was sent for (pymongo calls it in the sender's thread)."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        query_count = _query_count_var.get()
+        if query_count is not None:
+            query_count.count += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def _forget_request_id(**kwargs) -> None:
+    # ``request_finished`` (the response closed): a thread that served a request logs as no request after it.
+    request_id_var.set(None)
+
+
+def request_id_for(request: HttpRequest) -> str:
+    """The id a trusted proxy gave the request, when it is sane; else a new one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "")
+    if given and _SANE_REQUEST_ID.fullmatch(given) and from_trusted_proxy(request):
+        return given
+    return uuid.uuid4().hex
+
+
+def _user_id(request: HttpRequest) -> str | None:
+    # Only a user the request already looked up: loading one here would cost queries of its own.
+    user = request.__dict__.get("user")
+    if isinstance(user, LazyObject):
+        user = user._wrapped if user._wrapped is not empty else None
+    if user is None:
+        user = request.__dict__.get("_cached_user") or request.__dict__.get("_acached_user")
+    if user is None or not user.is_authenticated:
+        return None
+    return str(user.pk)
+
+
+class RequestLogMiddleware:
+    """Gives each request an id (``request.request_id``, the ``X-Request-ID`` header) and logs one line for it.
+
+    The line is written when the response's headers are ready: for an event
+    stream that is before its body is sent (``streamed`` is then true, and
+    ``duration_ms`` the time to its headers); the reply's own line says how
+    the reply went. The stream is passed on untouched, never buffered.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        started, query_count, token = self._start(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            _query_count_var.reset(token)
+        return self._log(request, response, started, query_count)
+
+    async def _acall(self, request: HttpRequest):
+        started, query_count, token = self._start(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            _query_count_var.reset(token)
+        return self._log(request, response, started, query_count)
+
+    @staticmethod
+    def _start(request: HttpRequest) -> tuple[float, QueryCount, contextvars.Token]:
+        request.request_id = request_id_for(request)
+        # Left set when the middleware returns, so Django's own line for a 4xx (written after
+        # it) and lines written while an event stream is sent still carry it; cleared when
+        # the response is closed (``_forget_request_id``).
+        request_id_var.set(request.request_id)
+        query_count = QueryCount()
+        return time.monotonic(), query_count, _query_count_var.set(query_count)
+
+    @staticmethod
+    def _log(request: HttpRequest, response: HttpResponseBase, started: float, query_count: QueryCount):
+        response[REQUEST_ID_HEADER] = request.request_id
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
+        match = request.resolver_match
+        route = match.view_name if match else None
+        streamed = response.streaming
+        requests_logger.info(
+            "%s %s %s %.0f ms%s",
+            request.method,
+            route or "-",
+            response.status_code,
+            duration_ms,
+            " (streamed)" if streamed else "",
+            extra={
+                "method": request.method,
+                "route": route,
+                "path": match.route if match else None,
+                "status": response.status_code,
+                "duration_ms": duration_ms,
+                "user_id": _user_id(request),
+                "query_count": query_count.count,
+                "streamed": streamed,
+                "request_id": request.request_id,
+            },
+        )
+        return response
+
+
+# --- One line per chat reply -----------------------------------------------------------
+
+
+def log_reply_finished(
+    sender,
+    *,
+    chat_id,
+    user_id,
+    chat_type: str,
+    provider: str,
+    model: str,
+    status: str,
+    error_kind: str,
+    prompt_tokens: int | None,
+    response_tokens: int | None,
+    tokens_estimated: bool,
+    first_token_seconds: float | None,
+    seconds: float,
+    **kwargs,
+) -> None:
+    """``chat.signals.reply_finished``: one line for the reply, never its text."""
+    first_token_ms = None if first_token_seconds is None else round(first_token_seconds * 1000, 1)
+    duration_ms = round(seconds * 1000, 1)
+    # A stop is the user's choice; any other ending short of complete is trouble worth a warning.
+    level = logging.INFO if status == "complete" or error_kind == "stopped" else logging.WARNING
+    replies_logger.log(
+        level,
+        "Reply to chat %s %s%s: %s %s, %s ms",
+        chat_id,
+        status,
+        f" ({error_kind})" if error_kind else "",
+        provider,
+        model,
+        f"{duration_ms:.0f}",
+        extra={
+            "chat_id": str(chat_id),
+            "user_id": None if user_id is None else str(user_id),
+            "chat_type": chat_type,
+            "provider": provider,
+            "model": model,
+            "status": status,
+            "error_kind": error_kind,
+            "prompt_tokens": prompt_tokens,
+            "response_tokens": response_tokens,
+            "tokens_estimated": tokens_estimated,
+            "first_token_ms": first_token_ms,
+            "duration_ms": duration_ms,
+        },
+    )
+
+
+def connect(*, using_mongodb: bool) -> None:
+    """Hear the chat's replies and the ends of requests, and count queries (once, from the app's ``ready``)."""
+    from chat.signals import reply_finished
+
+    reply_finished.connect(log_reply_finished, dispatch_uid="catalyst.logs.reply_finished")
+    request_finished.connect(_forget_request_id, dispatch_uid="catalyst.logs.request_finished")
+    connection_created.connect(_wrap_new_connection, dispatch_uid="catalyst.logs.connection_created")
+    if using_mongodb:
+        # Clients made from now on report to it; the store's is made at its first query.
+        monitoring.register(MongoCommandCounter())
