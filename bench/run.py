@@ -146,6 +146,7 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
             "AI_PROVIDER": "offline",
             "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "catalyst.settings",

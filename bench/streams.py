@@ -125,6 +125,7 @@ def site_environment(folder: Path, **extra: str) -> dict:
             "DJANGO_SETTINGS_MODULE": "catalyst.settings",
             "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
             "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",
             "LOG_LEVEL": "WARNING",
             "CHAT_SEND_LIMIT": "1000000",
             "CHAT_SAVE_LIMIT": "1000000",
@@ -611,6 +612,12 @@ def main() -> None:
     parser.add_argument("--history-large", type=int, default=20000, help="chats for the second history run")
     parser.add_argument("--follow-replies", type=int, default=5)
     parser.add_argument("--parts", default=",".join(PARTS), help=f"which to run, of {','.join(PARTS)}")
+    parser.add_argument(
+        "--provider",
+        choices=("gemini", "openai"),
+        default="gemini",
+        help="which client the app reads the fake model with (its Gemini or its OpenAI dialect)",
+    )
     parser.add_argument("--minutes", type=float, default=40, help="the whole run stops after this long")
     parser.add_argument("--profile", type=Path, help="also sample the worker with py-spy; stacks go here")
     parser.add_argument("--out", type=Path, help="write every figure as JSON here")
@@ -662,9 +669,12 @@ def measure_all(options, folder: Path, work: Path, processes: Processes) -> dict
     wait_for(fake_url + "/v1/models", fake, work / "fake-model.log")
     harness = Harness(folder, work, fake_url)
 
-    env = site_environment(
-        work, AI_PROVIDER="gemini", GEMINI_API_KEY="bench", GEMINI_BASE_URL=fake_url, CHAT_MAX_STREAMS="1000"
-    )
+    if options.provider == "openai":
+        model = {"AI_PROVIDER": "openai", "OPENAI_BASE_URL": fake_url + "/v1", "OPENAI_MODEL": "fake-model"}
+    else:
+        model = {"AI_PROVIDER": "gemini", "GEMINI_API_KEY": "bench", "GEMINI_BASE_URL": fake_url}
+    found["provider"] = options.provider
+    env = site_environment(work, **model, CHAT_MAX_STREAMS="1000")
     log_line("Seeding the site")
     token = site_create(env)
     app, url = uvicorn_start(processes, "app", env)

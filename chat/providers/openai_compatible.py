@@ -7,6 +7,7 @@ JSON mode on servers without one.
 """
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -182,27 +183,24 @@ class OpenAICompatibleProvider(Provider):
         produced = ""
         finish_reason = None
         usage = None
+        request = {"model": self.model_name, "messages": messages, "stream_options": {"include_usage": True}}
         try:
-            stream = await client.chat.completions.create(
-                model=self.model_name, messages=messages, stream=True, stream_options={"include_usage": True}
-            )
-            # Closing the stream closes its connection: Stop reaches the server at once.
-            async with stream:
-                async for chunk in stream:
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    if not chunk.choices:
+            async with contextlib.aclosing(_chunks(client, request)) as chunks:
+                async for chunk in chunks:
+                    usage = chunk.get("usage") or usage
+                    choice = (chunk.get("choices") or [None])[0]
+                    if choice is None:
                         continue
-                    choice = chunk.choices[0]
-                    delta = choice.delta
-                    if delta is not None and getattr(delta, "refusal", None):
+                    delta = choice.get("delta") or {}
+                    if delta.get("refusal"):
                         raise SafetyBlocked("refused")
-                    if delta is not None and delta.content:
-                        produced += delta.content
-                        yield TextDelta(delta.content)
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-        except ProviderError:
+                    if text := delta.get("content"):
+                        produced += text
+                        yield TextDelta(text)
+                    finish_reason = choice.get("finish_reason") or finish_reason
+        except ProviderError as error:
+            if produced and type(error) is ProviderUnavailable:  # an error inside the stream, mid-reply
+                raise StreamCut() from error
             raise
         except openai.APIStatusError as error:
             if produced:
@@ -222,7 +220,9 @@ class OpenAICompatibleProvider(Provider):
         if not produced:
             raise EmptyReply()
         if usage is not None:
-            yield ReplyFinished(prompt_tokens=usage.prompt_tokens, response_tokens=usage.completion_tokens)
+            yield ReplyFinished(
+                prompt_tokens=usage.get("prompt_tokens"), response_tokens=usage.get("completion_tokens")
+            )
         else:  # the server sends no usage: an estimate, marked as one
             prompt = sum(len(message["content"]) for message in messages)
             yield ReplyFinished(
@@ -230,6 +230,28 @@ class OpenAICompatibleProvider(Provider):
                 response_tokens=-(-len(produced) // CHARACTERS_PER_TOKEN),
                 estimated=True,
             )
+
+
+async def _chunks(client: openai.AsyncOpenAI, request: dict) -> AsyncIterator[dict]:
+    """The streamed completion's chunks as plain JSON, through the SDK's own request.
+
+    The SDK's typed chunks cost more CPU than everything else a token goes
+    through; its streaming response keeps its authentication, base URL,
+    timeout and errors. Leaving it closes the connection, so a Stop reaches
+    the server at once.
+    """
+    async with client.chat.completions.with_streaming_response.create(stream=True, **request) as response:
+        async for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                return
+            chunk = json.loads(data)
+            if error := chunk.get("error"):  # an error reported inside the stream
+                message = error.get("message") if isinstance(error, dict) else str(error)
+                raise ProviderUnavailable(f"The model server reported an error mid-reply: {str(message)[:200]}")
+            yield chunk
 
 
 class RequestRefused(ProviderUnavailable):
