@@ -442,8 +442,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _forget_dead_workers() -> None:
-    # A worker that ended without saying so (killed, crashed) leaves its live
-    # gauges behind; drop them so replies it was writing are not counted forever.
+    # A worker that has ended (stopped by a signal, killed, crashed) leaves its
+    # live gauges behind; drop them, or the replies it was writing would count forever.
     for path in glob.glob(os.path.join(MULTIPROCESS_DIR, "gauge_live*_*.db")):
         found = re.search(r"_(\d+)\.db$", path)
         if found and not _pid_alive(int(found[1])):
@@ -521,4 +521,6 @@ def install() -> None:
         # Only clients made from now on hear it; the database connects later, on first use.
         monitoring.register(_CommandTimer())
     if MULTIPROCESS_DIR:
+        # A process that exits normally (a management command) takes its live gauges with it. A uvicorn
+        # worker ends by its signal, past atexit: ``_forget_dead_workers`` drops its share at the next scrape.
         atexit.register(mark_process_dead, os.getpid(), MULTIPROCESS_DIR)

@@ -5,6 +5,7 @@ how much a figure moved between two scrapes, never its absolute value.
 """
 
 import ipaddress
+import os
 import threading
 
 import httpx2
@@ -330,3 +331,34 @@ def test_the_query_count_agrees_with_djangos_own(django_assert_num_queries):
     with django_assert_num_queries(use.queries):
         TaskFactory()
         list(ChatHistory.objects.all())
+
+
+def _live_replies_file(folder, pid: int, value: float) -> None:
+    """A worker's share of the live-replies gauge, as prometheus-client writes it in multiprocess mode."""
+    from prometheus_client.mmap_dict import MmapedDict, mmap_key
+
+    gauge = metrics.REPLIES_LIVE
+    written = MmapedDict(str(folder / f"gauge_livesum_{pid}.db"))
+    written.write_value(mmap_key(gauge._name, gauge._name, [], [], gauge._documentation), value, 0)
+    written.close()
+
+
+def test_a_worker_that_died_without_saying_so_no_longer_counts_its_live_replies(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(ended.stdout)
+    _live_replies_file(tmp_path, os.getpid(), 2)
+    _live_replies_file(tmp_path, dead_pid, 5)
+    monkeypatch.setattr(metrics, "MULTIPROCESS_DIR", str(tmp_path))
+
+    live = [
+        sample.value
+        for family in metrics.recorded_metrics()
+        for sample in family.samples
+        if sample.name == "catalyst_chat_replies_live"
+    ]
+
+    assert live == [2]
+    assert not (tmp_path / f"gauge_livesum_{dead_pid}.db").exists()

@@ -11,6 +11,7 @@ import httpx
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from catalyst import metrics
 from tests.live_site import live_site
 
 TOKEN = "scrape-token-for-workers"
@@ -50,7 +51,7 @@ def _health_checks_per_worker(folder) -> dict[str, float]:
     return counts
 
 
-def test_two_workers_report_their_figures_added_up(tmp_path):
+def test_two_workers_report_their_figures_added_up(tmp_path, monkeypatch):
     folder = tmp_path / "prometheus"
     folder.mkdir()
     env = {"PROMETHEUS_MULTIPROC_DIR": str(folder), "METRICS_TOKEN": TOKEN, "CHAT_OFFLINE_CHUNK_DELAY": "0"}
@@ -74,6 +75,14 @@ def test_two_workers_report_their_figures_added_up(tmp_path):
             time.sleep(0.1)
         scrapes = [_scrape(url) for _ in range(6)]
 
+    # The workers ended by their signal, leaving their live gauges: the next reading drops those
+    # (no worker is writing a reply any more) and keeps what they counted.
+    assert len(glob.glob(f"{folder}/gauge_live*.db")) == 2
+    monkeypatch.setattr(metrics, "MULTIPROCESS_DIR", str(folder))
+    afterwards = [sample for family in metrics.recorded_metrics() for sample in family.samples]
+    assert not glob.glob(f"{folder}/gauge_live*.db")
+    assert sum(sample.value for sample in afterwards if sample.name == "catalyst_chat_replies_live") == 0
+    assert sum(sample.value for sample in afterwards if sample.name == "catalyst_chat_replies_started_total") == SENDS
     per_worker = _health_checks_per_worker(folder)
     assert len(per_worker) == 2 and all(per_worker.values()), per_worker  # both workers served some
     labels = {"route": "api:health", "method": "GET", "status": "2xx"}
