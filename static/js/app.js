@@ -1,5 +1,5 @@
 // Site-wide behaviour: toasts (from Django messages and HX-Trigger "toast"
-// events) and closing the account menu on outside clicks.
+// events), closing the account menu on outside clicks and popover menus once used.
 (function () {
   "use strict";
 
@@ -72,6 +72,18 @@
     document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
+  });
+
+  // A menu that is a popover (the nav and the chat's tools on phones) closes once one of
+  // its commands is used, so that what the command does is in sight.
+  function closeMenuOf(element) {
+    var menu = element.closest && element.closest("[popover]");
+    if (menu && typeof menu.hidePopover === "function" && menu.matches(":popover-open")) menu.hidePopover();
+  }
+  document.addEventListener("submit", function (event) { closeMenuOf(event.target); });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (link) closeMenuOf(link);
   });
 
   // A failed HTMX request (network or 5xx) should never fail silently.
