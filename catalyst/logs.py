@@ -48,8 +48,15 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
-# A record's own attributes; any other one was passed with ``extra=`` and is a field of the line.
-_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "request_id"}
+# A record's own attributes; any other one was passed with ``extra=`` and is a field of the line
+# (but for uvicorn's copy of its message with terminal colours).
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "taskName",
+    "request_id",
+    "color_message",
+}
 # Only plain values become fields: an object (Django's ``request`` on its own lines) could print anything.
 _FIELD_TYPES = (str, int, float, bool, type(None))
 

@@ -306,6 +306,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own lines through our handler only (its default adds a plain one under DEBUG).
+        "django": {"handlers": [], "level": LOG_LEVEL},
         # One line per model request is noise at INFO.
         **{name: {"level": "WARNING"} for name in ("axes", "httpx", "httpx2", "httpcore", "httpcore2")},
         # Their DEBUG lines hold SQL and MongoDB commands with their values, or a model request
