@@ -265,7 +265,8 @@ def _log_once(**environment) -> str:
     env = {key: value for key, value in os.environ.items() if key != "LOG_FORMAT"}
     code = (
         "import django, logging; django.setup(); "
-        "logging.getLogger('catalyst.tests').info('hello %s', 'there', extra={'answer': 42})"
+        "logging.getLogger('catalyst.tests').info('hello %s', 'there', extra={'answer': 42}); "
+        "logging.getLogger('django.request').warning('Not Found: /gone/')"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -280,12 +281,16 @@ def _log_once(**environment) -> str:
 
 
 def test_console_is_the_default_format_and_json_is_one_object_a_line():
-    console = _log_once()
-    as_json = _log_once(LOG_FORMAT="json")
+    console = _log_once(DEBUG="1")
+    as_json = _log_once(DEBUG="1", LOG_FORMAT="json")
 
-    assert re.search(r"INFO catalyst.tests hello there$", console.strip())
-    line = json.loads(as_json.strip())
-    assert (line["logger"], line["message"], line["answer"]) == ("catalyst.tests", "hello there", 42)
+    assert re.fullmatch(
+        r"\S+ \S+ INFO catalyst.tests hello there\n\S+ \S+ WARNING django.request Not Found: /gone/\n", console
+    )
+    # Django's own lines too, and only once (its default handler would add a plain copy under DEBUG).
+    first, second = (json.loads(line) for line in as_json.splitlines())
+    assert (first["logger"], first["message"], first["answer"]) == ("catalyst.tests", "hello there", 42)
+    assert (second["logger"], second["level"]) == ("django.request", "WARNING")
 
 
 # --- What is never logged ---------------------------------------------------------------
