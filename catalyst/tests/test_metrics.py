@@ -240,10 +240,8 @@ def test_the_offline_assistant_is_counted_under_its_own_name(client, quick_chat)
     client.post("/api/chat/send", {"message": "Plan a bake sale"}, content_type="application/json")
     after = scrape()
 
-    started = [labels for (name, labels) in after if name == "catalyst_chat_replies_started_total"]
-    offline = [dict(labels) for labels in started if dict(labels)["provider"] == "offline"]
-    assert offline
-    assert moved(before, after, "catalyst_chat_replies_started_total", **offline[0]) == 1
+    offline = {"provider": "offline", "model": "offline", "chat_type": "project-planning"}
+    assert moved(before, after, "catalyst_chat_replies_started_total", **offline) == 1
 
 
 @pytest.mark.django_db(transaction=True)
