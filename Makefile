@@ -32,11 +32,14 @@ run: setup
 
 # The production configuration: DEBUG off (SECRET_KEY, ALLOWED_HOSTS and EMAIL_BACKEND must be
 # set), WEB_CONCURRENCY workers, and a graceful stop: open streams get GRACEFUL_TIMEOUT seconds,
-# then replies still being written save their text, ready to continue.
+# then replies still being written save their text, ready to continue. The workers add up
+# their metrics in PROMETHEUS_MULTIPROC_DIR, emptied of the last run's figures first.
 WEB_CONCURRENCY ?= 2
 GRACEFUL_TIMEOUT ?= 20
 serve: export DEBUG = 0
+serve: export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/.metrics
 serve: setup
+	mkdir -p "$$PROMETHEUS_MULTIPROC_DIR" && find "$$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -name '*.db' -delete
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(VENV)/bin/uvicorn catalyst.asgi:application --host $(HOST) --port $(PORT) --workers $(WEB_CONCURRENCY) --lifespan on --no-proxy-headers --no-server-header --no-access-log --timeout-graceful-shutdown $(GRACEFUL_TIMEOUT)
