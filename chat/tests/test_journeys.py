@@ -257,3 +257,24 @@ def test_a_dropped_stream_says_reconnecting_and_resumes_without_repeating(
         expect(page.locator(".reply--pending")).to_have_count(0)
     finally:
         proxy.close()
+
+
+def test_a_half_typed_message_waits_in_its_own_chat_until_sent(page, log_in):
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Apollo")
+    log_in(user)
+    page.goto("/chat/")
+    expect(page.get_by_role("button", name="Send message")).to_be_disabled()  # nothing to send yet
+    composer(page).fill("A thought for later")
+
+    page.goto("/projects/")
+    page.goto(f"/projects/{project.pk}/chat/")
+    expect(composer(page)).to_have_value("")  # another chat keeps its own
+    page.goto("/chat/")
+    expect(composer(page)).to_have_value("A thought for later")
+    expect(page.get_by_role("button", name="Send message")).to_be_enabled()
+
+    composer(page).press("Enter")
+    expect(page.locator(".reply--complete")).to_have_count(1)
+    page.reload()
+    expect(composer(page)).to_have_value("")  # sent: no longer kept
