@@ -1,8 +1,10 @@
 """Pages for projects and their tasks.
 
 Task changes answer HTMX requests with the task region (board or list) plus
-the project's progress bar out of band, and a toast; without HTMX they
-redirect back to the project page (post/redirect/get).
+the project's progress bar out of band. A change shows where it happened (the
+changed card is highlighted), so it is only said to screen readers, not in a
+toast; a toast is kept for what did not visibly change. Without HTMX they
+redirect back to the project page (post/redirect/get) with a message.
 """
 
 import datetime
@@ -254,12 +256,22 @@ def _task_region(request: HtmxHttpRequest, project: Project, *, status: int = 20
 
 
 def _task_changed(
-    request: HtmxHttpRequest, project: Project, message: str, level: str = "success", **extra
+    request: HtmxHttpRequest, project: Project, message: str, *, changed: Task | None = None, **extra
 ) -> HttpResponse:
+    """The region after a change the user sees in place: ``changed`` is highlighted, ``message`` announced."""
     if not request.htmx:
-        getattr(messages, level)(request, message)
+        messages.success(request, message)
         return redirect(_tasks_url(project))
-    return _toast(_task_region(request, project, **extra), message, level)
+    changed_pk = changed.pk if changed is not None else None
+    return _task_region(request, project, announcement=message, changed=changed_pk, **extra)
+
+
+def _task_unchanged(request: HtmxHttpRequest, project: Project, message: str) -> HttpResponse:
+    """Nothing moved (already there): with nothing to see, a toast says why."""
+    if not request.htmx:
+        messages.warning(request, message)
+        return redirect(_tasks_url(project))
+    return _toast(_task_region(request, project), message, "warning")
 
 
 def _task_refused(request: HtmxHttpRequest, project: Project, message: str) -> HttpResponse:
@@ -305,7 +317,7 @@ def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     task.save_at_end()
     project.touch()
     # A fresh, empty form for the next task rather than the one just sent.
-    return _task_changed(request, project, f"Added “{task.title}”.", add_form=TaskAddForm(prefix="new"))
+    return _task_changed(request, project, f"Added “{task.title}”.", changed=task, add_form=TaskAddForm(prefix="new"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -319,7 +331,7 @@ def task_edit(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
         if form.is_valid():
             form.save()
             project.touch()
-            return _task_changed(request, project, f"Saved “{task.title}”.")
+            return _task_changed(request, project, f"Saved “{task.title}”.", changed=task)
         status = 422
     else:
         form = TaskForm(instance=task, prefix=prefix)
@@ -357,7 +369,7 @@ def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
     changed = status != task.status
     placed = bool(form.cleaned_data["before"] or form.cleaned_data["end"])
     if not changed and not placed:
-        return _task_changed(request, project, f"“{task.title}” is already {task.get_status_display()}.", "warning")
+        return _task_unchanged(request, project, f"“{task.title}” is already {task.get_status_display()}.")
     if form.cleaned_data["before"]:
         before = get_or_404(Task.objects.filter(project=project), form.cleaned_data["before"])
         task.place(status=status, before=before)
@@ -372,7 +384,7 @@ def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
         message = f"Marked “{task.title}” as done."
     else:
         message = f"Moved “{task.title}” to {task.get_status_display()}."
-    return _task_changed(request, project, message)
+    return _task_changed(request, project, message, changed=task)
 
 
 @require_POST
@@ -385,9 +397,9 @@ def task_move(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
     direction = form.cleaned_data["direction"]
     if not task.move(direction, within_status=form.cleaned_data["within_status"]):
         edge = "top" if direction == "up" else "bottom"
-        return _task_changed(request, project, f"“{task.title}” is already at the {edge}.", "warning")
+        return _task_unchanged(request, project, f"“{task.title}” is already at the {edge}.")
     project.touch()
-    return _task_changed(request, project, f"Moved “{task.title}” {direction}.")
+    return _task_changed(request, project, f"Moved “{task.title}” {direction}.", changed=task)
 
 
 # --- New project by conversation --------------------------------------------------

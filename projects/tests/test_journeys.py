@@ -3,7 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import UserFactory
+from tests.factories import ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ def test_plan_a_project_on_the_board_and_see_the_dashboard_follow(page, log_in):
         title.press("Enter")
         expect(page.get_by_text(name, exact=True)).to_be_visible()
         expect(title).to_have_value("")
-    expect(page.locator("#toasts")).to_contain_text("Added “Go live”.")
+    expect(page.locator("#announcement")).to_have_text("Added “Go live”.")
     expect(column(page, "To do").locator(".task")).to_have_count(5)
 
     # Across the board: one card by dragging, one by its arrow button.
@@ -40,14 +40,14 @@ def test_plan_a_project_on_the_board_and_see_the_dashboard_follow(page, log_in):
     expect(column(page, "In progress")).to_contain_text("Build the pages")
     # The card moves before the server answers; wait for the answer, whose new
     # region replaces the buttons, before pressing one.
-    expect(page.locator("#toasts")).to_contain_text("Moved “Build the pages” to In progress.")
+    expect(page.locator("#announcement")).to_have_text("Moved “Build the pages” to In progress.")
     page.get_by_role("button", name="Move “Write the copy” to In progress").click()
     expect(column(page, "In progress").locator(".task")).to_have_count(2)
 
     for name in ("Sketch the layout", "Write the copy"):
         page.get_by_role("button", name=f"Done: {name}").click()
         expect(column(page, "Done")).to_contain_text(name)
-    expect(page.locator("#toasts")).to_contain_text("Marked “Write the copy” as done.")
+    expect(page.locator("#announcement")).to_have_text("Marked “Write the copy” as done.")
     progress = page.locator("#project-progress")
     expect(progress).to_contain_text("40%")
     expect(progress).to_contain_text("2 of 5 tasks done")
@@ -109,3 +109,55 @@ def test_list_view_edit_in_place_bad_input_and_another_users_view(page, log_in):
     log_in(UserFactory())
     response = page.goto(project_url)
     assert response.status == 404
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+@pytest.mark.parametrize("viewport", [(390, 760), (1280, 560)], ids=["phone", "desktop"])
+def test_tasks_added_in_a_row_show_in_place_and_no_toast_covers_the_form(page, log_in, viewport):
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Bakery")
+    log_in(user)
+    width, height = viewport
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"/projects/{project.pk}/")
+    title = page.get_by_label("New task title")
+    announcement = page.locator("#announcement")
+
+    for name in ("Buy flour", "Hire a baker", "Print the menu"):
+        title.fill(name)
+        title.press("Enter")
+        # Screen readers hear what happened, and the new card glows where it landed.
+        expect(announcement).to_have_text(f"Added “{name}”.")
+        expect(page.locator(".task", has_text=name)).to_have_class(re.compile(r"\btask--changed\b"))
+        expect(page.locator(".task--changed")).to_have_count(1)
+        expect(title).to_have_value("")
+        expect(title).to_be_focused()
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    expect(column(page, "To do").locator(".task")).to_have_count(3)
+
+    # A toast that does come (one the page raises, as for a failed copy) stays off the form in use,
+    # wherever the form is on the screen.
+    form = page.locator("#task-add-form")
+    toasts = page.locator("#toasts .toast")
+    for edge in ("top", "bottom"):
+        page.evaluate(
+            """([form, edge]) => {
+                const box = form.getBoundingClientRect();
+                const header = document.querySelector(".site-header").getBoundingClientRect().height;
+                window.scrollBy(0, edge === "top" ? box.top - header - 8 : box.bottom - window.innerHeight + 8);
+            }""",
+            [form.element_handle(), edge],
+        )
+        title.focus()
+        page.evaluate("window.catalystToast('Could not copy. Select the text and copy it instead.', 'error')")
+        expect(toasts).to_have_count(1)
+        assert not overlaps(toasts.first.bounding_box(), form.bounding_box()), edge
+        page.evaluate("document.getElementById('toasts').replaceChildren()")

@@ -30,6 +30,17 @@ def toast(response) -> dict:
     return json.loads(response["HX-Trigger"])["toast"]
 
 
+def announced(response) -> str:
+    """What a change says to screen readers, swapped into base.html's live region; it shows in place, so no toast."""
+    assert "HX-Trigger" not in response
+    found = re.search(r'<div id="announcement" hx-swap-oob="innerHTML">(.*?)</div>', response.content.decode())
+    return found.group(1) if found else ""
+
+
+def highlighted(response) -> list[str]:
+    return re.findall(r'id="task-(\w+)" class="[^"]*\btask--changed\b', response.content.decode())
+
+
 def task_url(name, task, **kwargs):
     return reverse(f"projects:{name}", kwargs={"pk": task.project_id, "task_pk": task.pk, **kwargs})
 
@@ -299,7 +310,8 @@ def test_add_a_task_inline(client, project):
     assert f'id="task-{task.pk}"' in body
     assert 'id="project-progress" class="project-progress" hx-swap-oob="true"' in body
     assert response["HX-Retarget"] == "#task-region"
-    assert toast(response) == {"message": "Added “Write tests”.", "level": "success"}
+    assert announced(response) == "Added “Write tests”."
+    assert highlighted(response) == [str(task.pk)]
     assert (task.priority, task.due_date, task.position) == ("high", datetime.date(2030, 2, 3), 5)
 
 
@@ -332,7 +344,8 @@ def test_edit_a_task_in_place(client, project):
     assert response.status_code == 200
     assert (task.title, task.status, task.priority) == ("New", "in-progress", "urgent")
     assert task.due_date == datetime.date(2030, 3, 4)
-    assert toast(response)["message"] == "Saved “New”."
+    assert announced(response) == "Saved “New”."
+    assert highlighted(response) == [str(task.pk)]
     assert "hx-swap-oob" in response.content.decode()
 
 
@@ -350,7 +363,8 @@ def test_change_status_in_one_click_updates_progress(client, project):
     response = client.post(task_url("task-status", task), {"status": "done"}, headers=HTMX)
     task.refresh_from_db()
     assert task.is_done
-    assert toast(response)["message"] == "Marked “Lexer” as done."
+    assert announced(response) == "Marked “Lexer” as done."
+    assert highlighted(response) == [str(task.pk)]
     assert 'aria-valuenow="50"' in response.content.decode()
 
 
@@ -360,7 +374,8 @@ def test_drop_a_task_into_another_column_above_a_card(client, project):
     response = client.post(task_url("task-status", a), {"status": "in-progress", "before": b.pk}, headers=HTMX)
     assert response.status_code == 200
     assert list(project.tasks.values_list("title", "status")) == [("A", "in-progress"), ("B", "in-progress")]
-    assert toast(response)["message"] == "Moved “A” to In progress."
+    assert announced(response) == "Moved “A” to In progress."
+    assert highlighted(response) == [str(a.pk)]
 
 
 def test_drop_a_task_at_the_end_of_a_column(client, project):
@@ -375,9 +390,13 @@ def test_move_a_task_up_and_down(client, project):
     b = TaskFactory(project=project, title="B")
     response = client.post(task_url("task-move", b), {"direction": "up"}, headers=HTMX)
     assert list(project.tasks.values_list("title", flat=True)) == ["B", "A"]
-    assert toast(response)["message"] == "Moved “B” up."
+    assert announced(response) == "Moved “B” up."
+    assert highlighted(response) == [str(b.pk)]
+    # Nothing to see when nothing moved: a toast says why.
     response = client.post(task_url("task-move", b), {"direction": "up"}, headers=HTMX)
     assert toast(response) == {"message": "“B” is already at the top.", "level": "warning"}
+    assert "announcement" not in response.content.decode()
+    assert highlighted(response) == []
 
 
 def test_move_without_javascript_redirects_back(client, project):
@@ -386,6 +405,8 @@ def test_move_without_javascript_redirects_back(client, project):
     response = client.post(task_url("task-move", b), {"direction": "up"})
     assert response.status_code == 302
     assert list(project.tasks.values_list("title", flat=True)) == ["B", "A"]
+    # A page reload is out of sight of the change: the message comes with the page.
+    assert "Moved “B” up." in client.get(response["Location"]).content.decode()
 
 
 def test_delete_a_task_after_confirming_in_place(client, project):
@@ -395,7 +416,8 @@ def test_delete_a_task_after_confirming_in_place(client, project):
     assert project.tasks.exists()
     response = client.post(task_url("task-delete", task), headers=HTMX)
     assert not project.tasks.exists()
-    assert toast(response)["message"] == "Deleted “Obsolete”."
+    assert announced(response) == "Deleted “Obsolete”."
+    assert highlighted(response) == []
     assert "No tasks yet" in response.content.decode()
 
 

@@ -30,6 +30,42 @@
     start();
   }
 
+  // The control in use: the focused field's form (the composer, the task form), or what was
+  // last pressed (Safari does not focus a pressed button).
+  var pressed = null;
+  document.addEventListener("pointerdown", function (event) {
+    pressed = event.target.closest ? event.target.closest("button, a, input, select, textarea, summary, label") : null;
+  }, true);
+
+  function controlInUse() {
+    var active = document.activeElement;
+    var control = active && active !== document.body && active !== document.documentElement ? active : pressed;
+    if (!control || !control.isConnected) return null;
+    return control.closest("form") || control;
+  }
+
+  function overlap(a, b) {
+    var width = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    var height = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    return width > 0 && height > 0 ? width * height : 0;
+  }
+
+  // Toasts never cover the control being used: if they would, they go to the other edge
+  // (unless that covers it more).
+  function place(region) {
+    region.classList.remove("toasts--top", "toasts--bottom");
+    var control = controlInUse();
+    if (!control || region.contains(control)) return;
+    var target = control.getBoundingClientRect();
+    var here = region.getBoundingClientRect();
+    var covered = overlap(here, target);
+    if (!covered) return;
+    region.classList.add(here.top + here.height / 2 < window.innerHeight / 2 ? "toasts--bottom" : "toasts--top");
+    if (overlap(region.getBoundingClientRect(), target) >= covered) {
+      region.classList.remove("toasts--top", "toasts--bottom");
+    }
+  }
+
   function showToast(message, level) {
     var region = document.getElementById("toasts");
     if (!region || !message) return;
@@ -43,11 +79,20 @@
     arm(toast);
     var shown = region.querySelectorAll(".toast:not(.toast--leaving)");
     for (var i = 0; i < shown.length - MAX_TOASTS; i++) shown[i].remove();
+    place(region);
   }
   window.catalystToast = showToast;
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("#toasts .toast").forEach(arm);
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    region.querySelectorAll(".toast").forEach(arm);
+    if (region.children.length) place(region);
+  });
+  // Focus moving to a field (autofocus too) moves the toasts showing off it.
+  document.addEventListener("focusin", function (event) {
+    var region = document.getElementById("toasts");
+    if (region && region.children.length && !region.contains(event.target)) place(region);
   });
 
   // Server responses send HX-Trigger: {"toast": {"message": "...", "level": "success"}}
