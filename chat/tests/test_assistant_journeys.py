@@ -163,7 +163,7 @@ def test_the_panel_keeps_its_place_in_a_long_conversation_across_pages(page, log
     page.goto("/projects/")
 
     expect(conversation.locator(".exchange")).to_have_count(12)
-    page.wait_for_function("Math.abs(document.querySelector('#assistant [data-chat-log]').scrollTop - 200) < 5")
+    page.wait_for_function("() => Math.abs(document.querySelector('#assistant [data-chat-log]').scrollTop - 200) < 5")
 
 
 def test_the_panel_fits_a_phone(page, log_in):
@@ -172,7 +172,7 @@ def test_the_panel_fits_a_phone(page, log_in):
     page.set_viewport_size({"width": 390, "height": 760})
     page.get_by_role("button", name="Assistant", exact=True).click()
     expect(panel(page).get_by_role("textbox", name="Message")).to_be_visible()
-    page.wait_for_function("document.getElementById('assistant').getBoundingClientRect().left === 0")  # slid in
+    page.wait_for_function("() => document.getElementById('assistant').getBoundingClientRect().left === 0")  # slid in
     assert panel(page).bounding_box()["width"] == pytest.approx(390, abs=0.5)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     panel(page).get_by_role("button", name="Close the assistant").click()
