@@ -67,7 +67,7 @@ def test_an_unknown_scheme_is_refused(tmp_path):
             {"DEBUG": "0", "SECRET_KEY": "k", "ALLOWED_HOSTS": "x", "EMAIL_BACKEND": ""},
             "EMAIL_BACKEND must be set when DEBUG is off",
         ),
-        ({"DEBUG": "1", "AI_PROVIDER": "openai"}, "AI_PROVIDER must be one of auto, gemini, offline."),
+        ({"DEBUG": "1", "AI_PROVIDER": "anthropic"}, "AI_PROVIDER must be one of auto, gemini, openai, offline."),
     ],
 )
 def test_bad_configuration_stops_start_up_with_one_clear_line(env, message):
