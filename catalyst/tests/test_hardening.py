@@ -51,6 +51,8 @@ def test_the_policy_allows_no_inline_script_and_no_eval():
 def test_every_kind_of_response_carries_the_headers(client, signed_in, settings, path, content_type):
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_SSL_REDIRECT = False
+    # The static files from their source folders, as under DEBUG: a fresh clone has not collected them.
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True
 
     response = client.get(path, secure=True)
 
