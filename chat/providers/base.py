@@ -5,8 +5,10 @@
 raised as a ``ProviderError`` subclass, each of which the UI reads differently.
 """
 
+import asyncio
 import datetime
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Self
 
@@ -189,6 +191,45 @@ def _seconds_phrase(seconds: float) -> str:
         return f"{seconds} second{'s' if seconds != 1 else ''}"
     minutes = round(seconds / 60)
     return f"{minutes} minutes"
+
+
+#: The longest rate limit a reply waits out before its first token, in seconds.
+RETRY_AFTER_CAP = 8.0
+
+
+async def retried_until_first_token(
+    attempt: Callable[[], AsyncIterator], *, retries: int, backoff: float
+) -> AsyncIterator:
+    """The events of ``attempt()``, tried again while it fails before its first event.
+
+    Up to ``retries`` more tries, and only for what may pass: a rate limit no
+    longer than ``RETRY_AFTER_CAP`` (waited out as the server said) or the
+    model being unavailable (an exponential back-off from ``backoff``
+    seconds, with jitter). Once an event has been yielded, a failure is the
+    caller's to report: the text so far is the user's.
+    """
+    tries = 0
+    while True:
+        produced = False
+        try:
+            async for event in attempt():
+                produced = True
+                yield event
+            return
+        except ProviderError as error:
+            if produced or tries >= retries or not _passing(error):
+                raise
+            if isinstance(error, RateLimited) and error.retry_after:
+                await asyncio.sleep(error.retry_after)
+            else:
+                await asyncio.sleep(backoff * (2**tries) * (0.75 + random.random() / 2))  # noqa: S311 - jitter
+            tries += 1
+
+
+def _passing(error: ProviderError) -> bool:
+    if isinstance(error, RateLimited):
+        return error.retry_after is None or error.retry_after <= RETRY_AFTER_CAP
+    return type(error) is ProviderUnavailable  # not a subclass that says asking again cannot help
 
 
 class Provider:

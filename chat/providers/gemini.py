@@ -1,11 +1,9 @@
 """Gemini through google-genai's async transport, retried until the first token."""
 
-import asyncio
 import contextlib
 import functools
 import json
 import logging
-import random
 import re
 import ssl
 from collections.abc import AsyncIterator
@@ -33,6 +31,7 @@ from chat.providers.base import (
     StreamCut,
     TextDelta,
     UnusableAnswer,
+    retried_until_first_token,
 )
 from chat.providers.clients import ClientPool
 from projects.drafts import SCHEMA as DRAFT_SCHEMA
@@ -50,7 +49,6 @@ _BLOCKING_FINISH_REASONS = {
     "SPII": "personal information",
     "IMAGE_SAFETY": None,
 }
-_RETRY_AFTER_CAP = 8.0  # seconds we are willing to wait before the first token
 
 
 class GeminiProvider(Provider):
@@ -100,19 +98,12 @@ class GeminiProvider(Provider):
             )
         request = self._request(conversation)
         async with client_pool.use(self.api_key, self.base_url, self.timeout) as client:
-            attempt = 0
-            while True:
-                produced = False
-                try:
-                    async for event in self._one_attempt(client, request):
-                        produced = True
-                        yield event
-                    return
-                except ProviderError as error:
-                    if produced or not self._worth_retrying(error, attempt):
-                        raise
-                    await asyncio.sleep(self._delay(error, attempt))
-                    attempt += 1
+            attempts = retried_until_first_token(
+                lambda: self._one_attempt(client, request), retries=self.retries, backoff=self.retry_backoff
+            )
+            async with contextlib.aclosing(attempts):
+                async for event in attempts:
+                    yield event
 
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
         # ``current`` and ``problem`` are in the conversation's instruction already.
@@ -156,18 +147,6 @@ class GeminiProvider(Provider):
             return json.loads(text)
         except ValueError:
             raise UnusableAnswer(f"The assistant's {what} was not valid JSON.") from None
-
-    def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
-        if attempt >= self.retries:
-            return False
-        if isinstance(error, RateLimited):
-            return error.retry_after is None or error.retry_after <= _RETRY_AFTER_CAP
-        return type(error) is ProviderUnavailable
-
-    def _delay(self, error: ProviderError, attempt: int) -> float:
-        if isinstance(error, RateLimited) and error.retry_after:
-            return error.retry_after
-        return self.retry_backoff * (2**attempt) * (0.75 + random.random() / 2)  # noqa: S311 - jitter
 
     async def _one_attempt(
         self, client: genai.Client, request: tuple[str, dict]

@@ -6,12 +6,10 @@ none; answers drafts and proposals with a JSON schema response format, or
 JSON mode on servers without one.
 """
 
-import asyncio
 import contextlib
 import functools
 import json
 import logging
-import random
 import ssl
 from collections.abc import AsyncIterator
 from typing import Self
@@ -37,6 +35,7 @@ from chat.providers.base import (
     StreamCut,
     TextDelta,
     UnusableAnswer,
+    retried_until_first_token,
 )
 from chat.providers.clients import ClientPool
 from projects.drafts import SCHEMA as DRAFT_SCHEMA
@@ -44,7 +43,6 @@ from projects.proposals import SCHEMA as PROPOSAL_SCHEMA
 
 logger = logging.getLogger(__name__)
 
-_RETRY_AFTER_CAP = 8.0  # seconds we are willing to wait before the first token
 #: What local servers without keys are sent: the SDK wants some key, and they ignore it.
 NO_KEY = "no-key"
 #: About how many characters make a token, for servers that report no usage.
@@ -99,19 +97,12 @@ class OpenAICompatibleProvider(Provider):
     async def stream_reply(self, conversation: Conversation) -> AsyncIterator[TextDelta | ReplyFinished]:
         messages = self._messages(conversation)
         async with self._client() as client:
-            attempt = 0
-            while True:
-                produced = False
-                try:
-                    async for event in self._one_attempt(client, messages):
-                        produced = True
-                        yield event
-                    return
-                except ProviderError as error:
-                    if produced or not self._worth_retrying(error, attempt):
-                        raise
-                    await asyncio.sleep(self._delay(error, attempt))
-                    attempt += 1
+            attempts = retried_until_first_token(
+                lambda: self._one_attempt(client, messages), retries=self.retries, backoff=self.retry_backoff
+            )
+            async with contextlib.aclosing(attempts):
+                async for event in attempts:
+                    yield event
 
     async def draft_project(self, conversation: Conversation, *, current: dict, problem: str = "") -> dict:
         # ``current`` and ``problem`` are in the conversation's instruction already.
@@ -165,18 +156,6 @@ class OpenAICompatibleProvider(Provider):
             return json.loads(text)
         except ValueError:
             raise UnusableAnswer(f"The assistant's {what} was not valid JSON.") from None
-
-    def _worth_retrying(self, error: ProviderError, attempt: int) -> bool:
-        if attempt >= self.retries:
-            return False
-        if isinstance(error, RateLimited):
-            return error.retry_after is None or error.retry_after <= _RETRY_AFTER_CAP
-        return type(error) is ProviderUnavailable
-
-    def _delay(self, error: ProviderError, attempt: int) -> float:
-        if isinstance(error, RateLimited) and error.retry_after:
-            return error.retry_after
-        return self.retry_backoff * (2**attempt) * (0.75 + random.random() / 2)  # noqa: S311 - jitter
 
     async def _one_attempt(self, client: openai.AsyncOpenAI, messages: list[dict]):
         """Stream one request; only ever raises ``ProviderError``."""
