@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
 
 from chat.providers.base import ProjectFacts, SitePage, TaskFacts
 from projects.models import Project, ProjectDraft, Task
@@ -100,7 +99,8 @@ PROJECT_PAGES = (
 # --- The user's data, bounded -----------------------------------------------------
 
 
-def _task_facts(task: Task, project: Project, today: datetime.date) -> TaskFacts:
+def task_facts(task: Task, **extra) -> TaskFacts:
+    """A task as the assistant is told of it; ``extra`` adds what a chat needs (its ``url``)."""
     return TaskFacts(
         title=task.title,
         status=task.status,
@@ -108,11 +108,15 @@ def _task_facts(task: Task, project: Project, today: datetime.date) -> TaskFacts
         priority=task.priority,
         due_date=task.due_date,
         estimate_hours=float(task.estimate_hours) if task.estimate_hours is not None else None,
-        is_overdue=task.due_date is not None and task.due_date < today and task.status != Task.Status.DONE,
+        is_overdue=task.is_overdue,
         id=str(task.pk),
-        url=task_url(project.pk, task.pk),
-        project_name=project.name,
+        description=task.description,
+        **extra,
     )
+
+
+def _task_facts(task: Task, project: Project) -> TaskFacts:
+    return task_facts(task, url=task_url(project.pk, task.pk), project_name=project.name)
 
 
 def task_url(project_pk, task_pk) -> str:
@@ -134,12 +138,11 @@ def _project_facts(project: Project, tasks: Iterable[TaskFacts] = ()) -> Project
     )
 
 
-def user_projects(user, *, today: datetime.date | None = None) -> tuple[ProjectFacts, ...]:
+def user_projects(user) -> tuple[ProjectFacts, ...]:
     """The user's most recently updated projects, each with open tasks: overdue and soonest due first.
 
     Three queries whatever the user holds, and never more than the limits.
     """
-    today = today or timezone.localdate()
     projects = list(Project.objects.owned_by(user).order_by("-updated_at")[:PROJECT_LIMIT])
     active = [project for project in projects if not project.is_archived]
     open_tasks = Task.objects.in_projects(active).open().order_by()
@@ -149,7 +152,7 @@ def user_projects(user, *, today: datetime.date | None = None) -> tuple[ProjectF
     for task in [*dated, *undated]:
         by_project.setdefault(task.project_id, []).append(task)
     return tuple(
-        _project_facts(project, (_task_facts(task, project, today) for task in by_project.get(project.pk, ())))
+        _project_facts(project, (_task_facts(task, project) for task in by_project.get(project.pk, ())))
         for project in projects
     )
 
@@ -160,14 +163,13 @@ def project_on_page(user, page: str) -> Project | None:
     return None if pk is None else Project.objects.owned_by(user).filter(pk=pk).first()
 
 
-def project_here(user, page: str, *, today: datetime.date | None = None) -> ProjectFacts | None:
+def project_here(user, page: str) -> ProjectFacts | None:
     """``project_on_page`` with its tasks, as the assistant is told of it."""
     project = project_on_page(user, page)
     if project is None:
         return None
-    today = today or timezone.localdate()
     tasks = project.tasks.all()[:HERE_TASK_LIMIT]
-    return _project_facts(project, (_task_facts(task, project, today) for task in tasks))
+    return _project_facts(project, (_task_facts(task, project) for task in tasks))
 
 
 #: Pages that are about one project, by URL name.

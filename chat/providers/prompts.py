@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from chat import navigation
 from chat.models import ChatHistory
-from chat.providers.base import Conversation, ProjectFacts, TaskFacts, Turn
+from chat.providers.base import Conversation, ProjectFacts, Turn
 from projects.models import Project, Task
 
 SYSTEM_INSTRUCTION = (
@@ -68,20 +68,6 @@ PROJECT_CONTEXT_TASK_LIMIT = 100
 GENERAL_CONTEXT_PROJECT_LIMIT = 20
 
 
-def _task_facts(task: Task) -> TaskFacts:
-    return TaskFacts(
-        title=task.title,
-        status=task.status,
-        status_label=task.get_status_display(),
-        priority=task.priority,
-        due_date=task.due_date,
-        estimate_hours=float(task.estimate_hours) if task.estimate_hours is not None else None,
-        is_overdue=task.is_overdue,
-        id=str(task.pk),
-        description=task.description,
-    )
-
-
 def project_facts(project: Project, tasks: list[Task]) -> ProjectFacts:
     return ProjectFacts(
         name=project.name,
@@ -90,7 +76,7 @@ def project_facts(project: Project, tasks: list[Task]) -> ProjectFacts:
         description=project.description,
         start_date=project.start_date,
         due_date=project.due_date,
-        tasks=tuple(_task_facts(task) for task in tasks[:PROJECT_CONTEXT_TASK_LIMIT]),
+        tasks=tuple(navigation.task_facts(task) for task in tasks[:PROJECT_CONTEXT_TASK_LIMIT]),
     )
 
 
@@ -169,8 +155,8 @@ def conversation_build(*, chat: ChatHistory, continuing: bool = False) -> Conver
 def _navigation_conversation_build(*, chat: ChatHistory, continuing: bool, today) -> Conversation:
     """What the navigation assistant is told: the site's pages, the user's data, and the page they are on."""
     pages = navigation.site_pages(chat.user)
-    projects = navigation.user_projects(chat.user, today=today)
-    here = navigation.project_here(chat.user, chat.page, today=today) if chat.page else None
+    projects = navigation.user_projects(chat.user)
+    here = navigation.project_here(chat.user, chat.page) if chat.page else None
     instruction = NAVIGATION_INSTRUCTION.format(today=today.isoformat())
     instruction += "\n\n" + navigation.summary_for_model(projects, pages, here=here, page=chat.page, today=today)
     earlier = ChatHistory.objects.owned_by(chat.user).in_chat(chat_type=chat.chat_type).before(chat.created_at)
