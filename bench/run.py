@@ -35,7 +35,7 @@ LATENCY_BUDGETS = {"dashboard": 25.0, "project list": 25.0, "project detail": 25
 # The chat page's first page with --scale-chats chats over its time with SMALL_CHATS, at most.
 SCALE_BUDGET = 1.5
 SMALL_CHATS = 100
-SCALE_PASSWORD = "bench-password-2"  # noqa: S105 - throwaway benchmark accounts
+SCALE_PASSWORD = "bench-password-2"
 
 
 def free_port() -> int:

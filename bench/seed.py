@@ -12,7 +12,7 @@ import sys
 import django
 
 USER_EMAIL = "bench@example.com"
-USER_PASSWORD = "bench-password-1"  # noqa: S105 - throwaway benchmark account
+USER_PASSWORD = "bench-password-1"
 CHAT_BATCH = 5000
 
 

@@ -97,7 +97,7 @@ class ConsoleFormatter(logging.Formatter):
     def __init__(self):
         super().__init__("%(asctime)s %(levelname)s %(name)s%(request_tag)s %(message)s")
 
-    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+    def formatMessage(self, record: logging.LogRecord) -> str:
         request_id = getattr(record, "request_id", None)
         record.request_tag = f" [{request_id}]" if request_id else ""
         return super().formatMessage(record)

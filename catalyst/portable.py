@@ -242,7 +242,7 @@ def open_for_reading(path: Path) -> TextIO:
     path = Path(path)
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")  # noqa: SIM115 - the caller closes it
+    return open(path, encoding="utf-8")  # the caller closes it
 
 
 def _write(out: TextIO, line: dict) -> None:

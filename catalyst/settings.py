@@ -33,7 +33,7 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise _startup_error("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105
+    SECRET_KEY = "django-insecure-development-only-key"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:

@@ -182,7 +182,7 @@ def _project_key(page: str):
         return None
     try:
         return Project._meta.pk.to_python(match.kwargs["pk"])
-    except Exception:  # noqa: BLE001 - any malformed key is simply no project
+    except Exception:  # any malformed key is simply no project
         return None
 
 
@@ -343,7 +343,7 @@ class SiteLinks:
         model = Project if kind == "project" else ProjectDraft
         try:
             key = model._meta.pk.to_python(match.kwargs["pk"])
-        except Exception:  # noqa: BLE001 - a malformed key is no object of theirs
+        except Exception:  # a malformed key is no object of theirs
             return False
         return key in self._owned_keys(kind, model)
 

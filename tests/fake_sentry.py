@@ -80,7 +80,7 @@ class FakeSentry:
 
 def _handler_for(fake: FakeSentry):
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
+        def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
@@ -95,7 +95,7 @@ def _handler_for(fake: FakeSentry):
             self.end_headers()
             self.wfile.write(b"{}")
 
-        def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
+        def log_message(self, format, *args):
             pass
 
     return Handler

@@ -109,7 +109,7 @@ def test_mongodb_mode_checks_clean_and_loads_its_migration_set():
     assert result.returncode == 0, result.stderr
     auto_field, apps, auth_module = result.stdout.splitlines()
     assert auto_field == "django_mongodb_backend.fields.ObjectIdAutoField"
-    assert {"accounts", "projects", "chat", "auth", "admin", "contenttypes", "axes"} <= set(eval(apps))  # noqa: S307
+    assert {"accounts", "projects", "chat", "auth", "admin", "contenttypes", "axes"} <= set(eval(apps))
     assert auth_module.startswith("mongo_migrations.auth")
 
 

@@ -222,7 +222,7 @@ async def retried_until_first_token(
             if isinstance(error, RateLimited) and error.retry_after:
                 await asyncio.sleep(error.retry_after)
             else:
-                await asyncio.sleep(backoff * (2**tries) * (0.75 + random.random() / 2))  # noqa: S311 - jitter
+                await asyncio.sleep(backoff * (2**tries) * (0.75 + random.random() / 2))
             tries += 1
 
 

@@ -8,7 +8,7 @@ from accounts.models import User
 from catalyst.db import all_or_nothing
 
 DEMO_EMAIL = "demo@example.com"
-DEMO_PASSWORD = "demo-password"  # noqa: S105 - documented demo account, DEBUG only
+DEMO_PASSWORD = "demo-password"
 
 
 class Command(BaseCommand):
