@@ -33,6 +33,53 @@ def _plain_static_files(settings):
     }
 
 
+# --- A signed-in user and what they own. ---
+
+
+@pytest.fixture
+def user(client):
+    """A user the test ``client`` is signed in as."""
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def project(user):
+    """A project of ``user``'s, with no tasks yet."""
+    from tests.factories import ProjectFactory
+
+    return ProjectFactory(owner=user, name="Compiler")
+
+
+@pytest.fixture
+def bearer(user) -> dict:
+    """Headers that authenticate API calls as ``user``."""
+    from tests.factories import bearer_headers
+
+    return bearer_headers(user)
+
+
+@pytest.fixture
+def staff_client(client):
+    """The test client, signed in as a superuser."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.fixture
+def quick_password_hashes(settings):
+    """Cheap password hashes, for tests that copy or move hashes rather than check their strength.
+
+    Argon2 costs half a second a user.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- The planning chat: quick intervals, and the fake Gemini server. ---
 
 

@@ -7,13 +7,16 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 
+from projects.models import ProjectLinkedQuerySet, Proposal
 
-class ChatHistoryQuerySet(models.QuerySet):
+
+class ChatHistoryQuerySet(ProjectLinkedQuerySet):
     def owned_by(self, user) -> "ChatHistoryQuerySet":
         return self.filter(user=user)
 
-    def of_type(self, chat_type: str) -> "ChatHistoryQuerySet":
-        return self.filter(chat_type=chat_type)
+    def planning(self) -> "ChatHistoryQuerySet":
+        """Conversations that plan projects: all but the navigation assistant's quick questions."""
+        return self.exclude(chat_type=ChatHistory.ChatType.NAVIGATION)
 
     def in_chat(self, *, chat_type: str, project=None, draft=None) -> "ChatHistoryQuerySet":
         """One conversation: a chat type, in one project or in none, and for one project draft."""
@@ -30,6 +33,30 @@ class ChatHistoryQuerySet(models.QuerySet):
             return self.filter(created_at__lt=moment)
         return self.filter(models.Q(created_at__lt=moment) | models.Q(created_at=moment, pk__lt=pk))
 
+    def newest_first(self) -> "ChatHistoryQuerySet":
+        # Ties on created_at (imported records share them) are broken by key, so no page skips any.
+        return self.order_by("-created_at", "-pk")
+
+    def page(
+        self, size: int, *, before: datetime.datetime | None = None, before_pk=None
+    ) -> tuple[list["ChatHistory"], bool]:
+        """A page of records in one query: the newest ``size``, oldest first, and whether earlier ones exist.
+
+        With ``before`` (and ``before_pk``) the page ends just before that moment, as ``before()`` reads it.
+        """
+        records = self if before is None else self.before(before, pk=before_pk)
+        page = list(records.newest_first()[: size + 1])
+        return page[:size][::-1], len(page) > size
+
+    def next_after(self, chat: "ChatHistory") -> "ChatHistory | None":
+        """The record just after ``chat`` in the conversation's order; None when ``chat`` is the newest."""
+        later = models.Q(created_at__gt=chat.created_at) | models.Q(created_at=chat.created_at, pk__gt=chat.pk)
+        return self.filter(later).order_by("created_at", "pk").first()
+
+    def with_proposals(self) -> "ChatHistoryQuerySet":
+        """With the proposals made in each exchange, their changes and the changes' tasks."""
+        return self.prefetch_related(models.Prefetch("proposals", Proposal.objects.with_changes()))
+
     def tokens_used(self) -> int:
         """Model tokens in and out of these records' replies (reported or estimated)."""
         totals = self.aggregate(prompt=models.Sum("prompt_tokens"), response=models.Sum("response_tokens"))
@@ -41,11 +68,8 @@ class ChatHistoryQuerySet(models.QuerySet):
     # Every move of a reply between statuses is one of these; each moves only
     # from the states it allows, so two workers can never both win.
 
-    def progress_save(self, text: str) -> int:
-        """Write the growing text of pending replies; 0 when none is pending any more."""
-        return self.pending().update(response=text, updated_at=timezone.now())
-
     async def aprogress_save(self, text: str) -> int:
+        """Write the growing text of pending replies; 0 when none is pending any more."""
         return await self.pending().aupdate(response=text, updated_at=timezone.now())
 
     def settle(self, outcome: "Outcome", **fields) -> int:

@@ -2,7 +2,6 @@
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -13,9 +12,9 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import reswap, retarget
 
+from catalyst.htmx import HtmxHttpRequest, fragment_or_page, page_redirect, wants_fragment, with_toast
 from catalyst.params import key_param, moment_param
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
@@ -25,12 +24,7 @@ from chat.models import ChatHistory
 from chat.navigation import SiteLinks, project_on_page
 from chat.providers import get_provider
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
-from projects.models import Project, ProjectDraft, Proposal, ProposalChange
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
+from projects.models import Project, ProjectDraft
 
 PAGE_SIZE = 20
 SEARCH_LIMIT = 50
@@ -79,17 +73,20 @@ def _owned_chat(request: HttpRequest, pk: str) -> ChatHistory:
 
 
 @require_GET
+@fragment_or_page
 def planning(request: HtmxHttpRequest) -> HttpResponse:
     return chat_page(request)
 
 
 @require_GET
+@fragment_or_page
 def project_chat(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = get_or_404(Project.objects.owned_by(request.user), pk)
     return chat_page(request, project=project)
 
 
 @require_GET
+@fragment_or_page
 def assistant(request: HtmxHttpRequest) -> HttpResponse:
     """The navigation assistant: in the panel on every page, or as a page of its own."""
     return chat_page(request, chat_type=NAVIGATION)
@@ -114,24 +111,15 @@ def chat_page(
     on_page = (request.htmx.current_url_abs_path or "") if in_panel else ""
     records = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=chat_type, project=project, draft=draft)
     if project is not None:  # a project's chat shows the proposals made in it
-        records = records.prefetch_related(
-            Prefetch(
-                "proposals",
-                Proposal.objects.prefetch_related(Prefetch("changes", ProposalChange.objects.select_related("task"))),
-            )
-        )
+        records = records.with_proposals()
     query = request.GET.get("q", "").strip()[:200]
     before = None if query else moment_param(request.GET.get("before", ""), name="before")
     if query:
-        chats = list(records.matching(query).order_by("-created_at")[:SEARCH_LIMIT])[::-1]
-        has_earlier = False
+        chats, _ = records.matching(query).page(SEARCH_LIMIT)
+        has_earlier = False  # the newest matches, with no paging back through older ones
     else:
         before_id = key_param(ChatHistory, request.GET.get("before_id", ""), name="before_id")
-        older = records.before(before, pk=before_id) if before else records
-        # Ties on created_at (imported records share them) are broken by key, so no page skips any.
-        page = list(older.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
-        has_earlier = len(page) > PAGE_SIZE
-        chats = page[:PAGE_SIZE][::-1]
+        chats, has_earlier = records.page(PAGE_SIZE, before=before, before_pk=before_id)
     lost_settle(chats)
     provider = get_provider()
     context = {
@@ -155,7 +143,7 @@ def chat_page(
         "message_max_length": ChatHistory.MESSAGE_MAX_LENGTH,
     }
     template = "chat/chat.html"
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         if before:
             template += "#earlier"
         elif in_panel:
@@ -169,6 +157,7 @@ def chat_page(
 
 
 @require_POST
+@fragment_or_page
 def send(request: HtmxHttpRequest) -> HttpResponse:
     project = _project_param(request, request.POST.get("project"))
     draft = _draft_param(request, request.POST.get("draft"))
@@ -218,9 +207,7 @@ def _reply_response(request: HtmxHttpRequest, chat: ChatHistory, toast: str | No
             messages.warning(request, toast)
         return redirect(_chat_url(chat.project, chat.draft, chat.chat_type) + f"#chat-{chat.pk}")
     response = TemplateResponse(request, "chat/chat.html#reply", {"chat": chat})
-    if toast:
-        trigger_client_event(response, "toast", {"message": toast, "level": "warning"})
-    return response
+    return with_toast(response, toast, "warning") if toast else response
 
 
 @require_GET
@@ -234,11 +221,7 @@ def show(request: HttpRequest, pk: str) -> HttpResponse:
     records = ChatHistory.objects.owned_by(request.user).in_chat(
         chat_type=chat.chat_type, project=chat.project_id, draft=chat.draft_id
     )
-    newer = (
-        records.filter(Q(created_at__gt=chat.created_at) | Q(created_at=chat.created_at, pk__gt=chat.pk))
-        .order_by("created_at", "pk")
-        .first()
-    )
+    newer = records.next_after(chat)
     url = _chat_url(chat.project, chat.draft, chat.chat_type)
     if newer is not None:
         url += "?" + urlencode({"before": newer.created_at.isoformat(), "before_id": newer.pk})
@@ -246,6 +229,7 @@ def show(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_GET
+@fragment_or_page
 def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """One reply as the record holds it (the page asks again after losing its stream)."""
     chat = _owned_chat(request, pk)
@@ -256,17 +240,20 @@ def reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 
 @require_POST
+@fragment_or_page
 def stop(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     chat = services.chat_stop(chat=_owned_chat(request, pk))
     return _reply_response(request, chat)
 
 
 @require_POST
+@fragment_or_page
 def retry(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     return _restart(request, pk, services.chat_retry)
 
 
 @require_POST
+@fragment_or_page
 def continue_reply(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     return _restart(request, pk, services.chat_continue)
 
@@ -283,6 +270,7 @@ def _restart(request: HtmxHttpRequest, pk: str, restart) -> HttpResponse:
 
 
 @require_POST
+@fragment_or_page
 def clear(request: HtmxHttpRequest) -> HttpResponse:
     chat_type = _chat_type_param(request.POST.get("chat_type"))
     project = None if chat_type == NAVIGATION else _project_param(request, request.POST.get("project"))
@@ -293,12 +281,10 @@ def clear(request: HtmxHttpRequest) -> HttpResponse:
         else "This chat was already empty."
     )
     if _in_panel(request):  # the panel starts again in place; the page under it stays
-        return trigger_client_event(chat_page(request, chat_type=chat_type), "toast", {"message": note})
+        return with_toast(chat_page(request, chat_type=chat_type), note)
     # A fresh page (the history, counts and paging all change); the note shows as a toast.
     messages.success(request, note)
-    if request.htmx:
-        return HttpResponseClientRedirect(_chat_url(project, chat_type=chat_type))
-    return redirect(_chat_url(project, chat_type=chat_type))
+    return page_redirect(request, _chat_url(project, chat_type=chat_type))
 
 
 @require_GET

@@ -44,6 +44,23 @@ class Progress:
         return self.total > 0 and self.done == self.total
 
 
+class ProjectLinkedQuerySet(models.QuerySet):
+    """Records with a ``project`` key: tasks, and chats (whose key may be empty)."""
+
+    def listed_with(self, projects: Iterable["Project"]) -> list:
+        """These records, each holding its project where that is one of ``projects``.
+
+        For lists across projects already read: no join (a ``$lookup`` on
+        MongoDB) and no query per record.
+        """
+        by_pk = {project.pk: project for project in projects}
+        records = list(self)
+        for record in records:
+            if record.project_id in by_pk:
+                record.project = by_pk[record.project_id]
+        return records
+
+
 class ProjectQuerySet(models.QuerySet):
     def owned_by(self, user) -> "ProjectQuerySet":
         return self.filter(owner=user)
@@ -137,7 +154,7 @@ POSITION_BACKOFF = 0.002
 POSITION_BACKOFF_CAP = 0.2
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(ProjectLinkedQuerySet):
     def owned_by(self, user) -> "TaskQuerySet":
         return self.filter(project__owner=user)
 
@@ -151,6 +168,9 @@ class TaskQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.open().filter(due_date__gte=today, due_date__lte=today + datetime.timedelta(days=days))
 
+    def by_due_date(self) -> "TaskQuerySet":
+        return self.order_by("due_date", "position")
+
     def in_projects(self, projects: Iterable["Project"]) -> "TaskQuerySet":
         # A list of keys, not a join: one simple indexed query on both stores.
         return self.filter(project_id__in=[project.pk for project in projects])
@@ -161,6 +181,11 @@ class TaskQuerySet(models.QuerySet):
         for project_id, status in self.values_list("project_id", "status").order_by():
             statuses.setdefault(project_id, []).append(status)
         return {project_id: Progress.of(values) for project_id, values in statuses.items()}
+
+    def progress_of(self, projects: list["Project"]) -> list[tuple["Project", Progress]]:
+        """Each of ``projects`` with its progress, in their order, from one query over their tasks."""
+        progress = self.in_projects(projects).progress_by_project()
+        return [(project, progress.get(project.pk, Progress())) for project in projects]
 
     def next_position(self) -> int:
         last = self.order_by("-position").values_list("position", flat=True).first()
@@ -371,6 +396,12 @@ class ProjectDraft(models.Model):
         return newest is not None and (self.drafted_through is None or newest > self.drafted_through)
 
 
+class ProposalQuerySet(models.QuerySet):
+    def with_changes(self) -> "ProposalQuerySet":
+        """With each proposal's changes and their tasks: one query more, however many there are."""
+        return self.prefetch_related(models.Prefetch("changes", ProposalChange.objects.select_related("task")))
+
+
 class Proposal(models.Model):
     """Changes the assistant proposed to a project: nothing changes until the user accepts one.
 
@@ -388,6 +419,8 @@ class Proposal(models.Model):
     summary = models.TextField(blank=True)
     model_name = models.CharField(max_length=100, blank=True, db_column="model")
     created_at = models.DateTimeField(default=timezone.now, db_column="createdAt")
+
+    objects = ProposalQuerySet.as_manager()
 
     class Meta:
         db_table = "proposals"

@@ -17,12 +17,11 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget, trigger_client_event
-from django_htmx.middleware import HtmxDetails
+from django_htmx.http import reswap, retarget
 
 from catalyst.db import all_or_nothing
+from catalyst.htmx import HtmxHttpRequest, fragment_or_page, page_redirect, wants_fragment, with_toast
 from catalyst.shortcuts import get_or_404
 from chat import services as chat_services
 from chat.models import ChatHistory
@@ -48,10 +47,6 @@ DASHBOARD_PROJECT_LIMIT = 8
 RECENT_CHAT_LIMIT = 5
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 def _own_project(request: HttpRequest, pk: str) -> Project:
     return get_or_404(Project.objects.owned_by(request.user), pk)
 
@@ -63,18 +58,6 @@ def _own_task(request: HttpRequest, pk: str, task_pk: str) -> tuple[Project, Tas
     return project, task
 
 
-def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
-def _toast(response: HttpResponse, message: str, level: str = "success") -> HttpResponse:
-    return trigger_client_event(response, "toast", {"message": message, "level": level})
-
-
 # --- Dashboard and project pages ---
 
 
@@ -82,29 +65,23 @@ def _toast(response: HttpResponse, message: str, level: str = "success") -> Http
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     projects = list(Project.objects.owned_by(request.user))
     current = [project for project in projects if not project.is_archived]
-    by_pk = {project.pk: project for project in projects}
     tasks = Task.objects.in_projects(current)
-    progress = tasks.progress_by_project()
-    overdue = list(tasks.overdue().order_by("due_date", "position")[: DASHBOARD_TASK_LIMIT + 1])
-    due_soon = list(tasks.due_within(7).order_by("due_date", "position")[: DASHBOARD_TASK_LIMIT + 1])
-    for task in overdue + due_soon:
-        task.project = by_pk[task.project_id]
+    overdue = tasks.overdue().by_due_date()[: DASHBOARD_TASK_LIMIT + 1].listed_with(current)
+    due_soon = tasks.due_within(7).by_due_date()[: DASHBOARD_TASK_LIMIT + 1].listed_with(current)
     # Planning conversations; the assistant's quick questions are in its panel.
-    chats = list(
-        ChatHistory.objects.owned_by(request.user)
-        .exclude(chat_type=ChatHistory.ChatType.NAVIGATION)
-        .order_by("-created_at")[:RECENT_CHAT_LIMIT]
+    chats = (
+        ChatHistory.objects.owned_by(request.user).planning().newest_first()[:RECENT_CHAT_LIMIT].listed_with(projects)
     )
     now = timezone.now()
     for chat in chats:
-        chat.project_name = by_pk[chat.project_id].name if chat.project_id in by_pk else ""
+        chat.project_name = chat.project.name if chat.project_id else ""
         chat.just_now = now - chat.created_at < datetime.timedelta(minutes=1)
     counts = Counter(project.status for project in current)
     context = {
         "has_projects": bool(projects),
         "status_counts": [(value, label, counts[value]) for value, label in Project.Status.choices],
         "archived_count": len(projects) - len(current),
-        "project_rows": [(project, progress.get(project.pk, Progress())) for project in current],
+        "project_rows": Task.objects.progress_of(current),
         "project_limit": DASHBOARD_PROJECT_LIMIT,
         "overdue": overdue[:DASHBOARD_TASK_LIMIT],
         "more_overdue": len(overdue) > DASHBOARD_TASK_LIMIT,
@@ -116,32 +93,30 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@fragment_or_page
 def project_list(request: HtmxHttpRequest) -> HttpResponse:
     owned = Project.objects.owned_by(request.user)
     form = ProjectFilterForm(request.GET)
-    projects = list(form.filter(owned))
-    progress = Task.objects.in_projects(projects).progress_by_project()
+    project_rows = Task.objects.progress_of(list(form.filter(owned)))
     filtered = bool(form.is_valid() and (form.cleaned_data["q"] or form.cleaned_data["status"]))
     context = {
         "form": form,
-        "project_rows": [(project, progress.get(project.pk, Progress())) for project in projects],
+        "project_rows": project_rows,
         "filtered": filtered,
         # Only an empty result needs to ask whether the user has any projects at all.
-        "has_projects": bool(projects) or owned.exists(),
+        "has_projects": bool(project_rows) or owned.exists(),
     }
     template = "projects/project_list.html"
-    if _wants_fragment(request):
+    if wants_fragment(request):
         template += "#project-results"
-    response = TemplateResponse(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return TemplateResponse(request, template, context)
 
 
 def _project_form_response(
     request: HtmxHttpRequest, form: ProjectForm, *, saved_name: str = "", status: int = 200
 ) -> HttpResponse:
     template = "projects/project_form.html"
-    if _wants_fragment(request) and request.method == "POST":
+    if wants_fragment(request) and request.method == "POST":
         template += "#project-form"
     # The page names the project as stored, not as the rejected input left it.
     context = {"form": form, "project": form.instance, "saved_name": saved_name}
@@ -149,6 +124,7 @@ def _project_form_response(
 
 
 @require_http_methods(["GET", "POST"])
+@fragment_or_page
 def project_create(request: HtmxHttpRequest) -> HttpResponse:
     """The blank-project form."""
     project = Project(owner=request.user)
@@ -159,10 +135,11 @@ def project_create(request: HtmxHttpRequest) -> HttpResponse:
         return _project_form_response(request, form, status=422)
     form.save()
     messages.success(request, f"Created “{project.name}”. Add its first tasks.")
-    return _redirect(request, project.get_absolute_url())
+    return page_redirect(request, project.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
+@fragment_or_page
 def project_edit(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = _own_project(request, pk)
     saved_name = project.name
@@ -173,7 +150,7 @@ def project_edit(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         return _project_form_response(request, form, saved_name=saved_name, status=422)
     form.save()
     messages.success(request, f"Saved “{project.name}”.")
-    return _redirect(request, project.get_absolute_url())
+    return page_redirect(request, project.get_absolute_url())
 
 
 @require_POST
@@ -183,10 +160,10 @@ def project_archive(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     if project.is_archived:
         project.restore()
         messages.success(request, f"Restored “{project.name}”.")
-        return _redirect(request, project.get_absolute_url())
+        return page_redirect(request, project.get_absolute_url())
     project.archive()
     messages.success(request, f"Archived “{project.name}”. Find it under the Archived filter.")
-    return _redirect(request, reverse("projects:list"))
+    return page_redirect(request, reverse("projects:list"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,7 +175,7 @@ def project_delete(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         with all_or_nothing():
             project.delete()  # its tasks and its planning chat go with it
         messages.success(request, f"Deleted “{name}” with its tasks and chat.")
-        return _redirect(request, reverse("projects:list"))
+        return page_redirect(request, reverse("projects:list"))
     context = {"project": project, "task_count": project.tasks.count(), "chat_count": project.chats.count()}
     return TemplateResponse(request, "projects/project_confirm_delete.html", context)
 
@@ -271,16 +248,17 @@ def _task_unchanged(request: HtmxHttpRequest, project: Project, message: str) ->
     if not request.htmx:
         messages.warning(request, message)
         return redirect(_tasks_url(project))
-    return _toast(_task_region(request, project), message, "warning")
+    return with_toast(_task_region(request, project), message, "warning")
 
 
 def _task_refused(request: HtmxHttpRequest, project: Project, message: str) -> HttpResponse:
     if request.htmx:
-        return _toast(_task_region(request, project, status=422, region_error=message), message, "error")
+        return with_toast(_task_region(request, project, status=422, region_error=message), message, "error")
     return TemplateResponse(request, DETAIL, _detail_context(request, project, region_error=message), status=422)
 
 
 @require_GET
+@fragment_or_page
 def task_region(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """The task region alone, e.g. to cancel an edit; the page itself without HTMX."""
     project = _own_project(request, pk)
@@ -290,6 +268,7 @@ def task_region(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 
 @require_POST
+@fragment_or_page
 def task_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """Switch between the board and the list, and remember the choice."""
     project = _own_project(request, pk)
@@ -303,6 +282,7 @@ def task_view(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 
 @require_POST
+@fragment_or_page
 def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     project = _own_project(request, pk)
     form = TaskAddForm(request.POST, prefix="new", instance=Task(project=project))
@@ -321,6 +301,7 @@ def task_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@fragment_or_page
 def task_edit(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
     """Edit a task in place: GET swaps its form in, POST saves it."""
     project, task = _own_task(request, pk, task_pk)
@@ -344,6 +325,7 @@ def task_edit(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@fragment_or_page
 def task_delete(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
     """GET asks for confirmation in place of the task; POST deletes it."""
     project, task = _own_task(request, pk, task_pk)
@@ -359,6 +341,7 @@ def task_delete(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
 
 
 @require_POST
+@fragment_or_page
 def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
     """Change a task's status in one click; a drag on the board also says where it lands."""
     project, task = _own_task(request, pk, task_pk)
@@ -388,6 +371,7 @@ def task_status(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse
 
 
 @require_POST
+@fragment_or_page
 def task_move(request: HtmxHttpRequest, pk: str, task_pk: str) -> HttpResponse:
     """Move a task up or down, in the list or within its board column."""
     project, task = _own_task(request, pk, task_pk)
@@ -443,10 +427,11 @@ def draft_start(request: HtmxHttpRequest) -> HttpResponse:
         if rejection.retry_after:
             response["Retry-After"] = str(rejection.retry_after)
         return response
-    return _redirect(request, draft.get_absolute_url())
+    return page_redirect(request, draft.get_absolute_url())
 
 
 @require_http_methods(["GET", "POST"])
+@fragment_or_page
 def draft_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """The draft's conversation beside the draft; a POST keeps edits and acts on the draft."""
     draft = _own_draft(request, pk)
@@ -477,7 +462,7 @@ def draft_detail(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         )
     if action == "create":
         messages.success(request, f"Created “{project.name}” with {_tasks_phrase(project.tasks.count())}.")
-        return _redirect(request, project.get_absolute_url())
+        return page_redirect(request, project.get_absolute_url())
     if not request.htmx:
         return redirect(draft)
     return _draft_panel_response(request, draft, new_task=new_task, saved=True)
@@ -557,6 +542,7 @@ def _draft_panel_response(request: HtmxHttpRequest, draft: ProjectDraft, *, stat
 
 
 @require_POST
+@fragment_or_page
 def draft_refresh(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """Let the assistant bring the draft up to date with the conversation."""
     draft = _own_draft(request, pk)
@@ -577,7 +563,7 @@ def draft_discard(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     title = draft.title
     draft.delete()
     messages.success(request, f"Discarded the draft “{title}” and its conversation.")
-    return _redirect(request, reverse("projects:new"))
+    return page_redirect(request, reverse("projects:new"))
 
 
 # --- Proposals: the assistant's changes, applied one by one when accepted ---
@@ -590,6 +576,7 @@ def _chat_anchor(project: Project, chat_pk) -> str:
 
 
 @require_POST
+@fragment_or_page
 def proposal_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
     """Ask for changes to the project, or a breakdown of one task; shown in the project's chat."""
     project = _own_project(request, pk)
@@ -605,13 +592,13 @@ def proposal_create(request: HtmxHttpRequest, pk: str) -> HttpResponse:
         if not request.htmx:
             messages.error(request, str(refused))
             return redirect(reverse("project-chat:page", args=[project.pk]))
-        response = _toast(HttpResponse(status=refused.status), str(refused), "error")
+        response = with_toast(HttpResponse(status=refused.status), str(refused), "error")
         if refused.retry_after:
             response["Retry-After"] = str(refused.retry_after)
         return reswap(response, "none")
     in_chat = request.htmx and request.htmx.target == "messages"
     if not in_chat:  # asked from the board: the proposal is read in the chat
-        return _redirect(request, _chat_anchor(project, proposal.chat_id))
+        return page_redirect(request, _chat_anchor(project, proposal.chat_id))
     total = ChatHistory.objects.owned_by(request.user).in_chat(chat_type=proposal.chat.chat_type, project=project)
     context = {"chat": proposal.chat, "project": project, "total": total.count()}
     return TemplateResponse(request, "chat/chat.html#sent", context)
@@ -629,9 +616,9 @@ def _proposal_response(request: HtmxHttpRequest, proposal: Proposal, note: str =
         if note:
             messages.add_message(request, messages.SUCCESS if level == "success" else messages.WARNING, note)
         return redirect(_chat_anchor(proposal.project, proposal.chat_id))
-    proposal = Proposal.objects.prefetch_related("changes__task").get(pk=proposal.pk)
+    proposal = Proposal.objects.with_changes().get(pk=proposal.pk)
     response = TemplateResponse(request, PROPOSAL, {"proposal": proposal})
-    return _toast(response, note, level) if note else response
+    return with_toast(response, note, level) if note else response
 
 
 def _decision(request: HttpRequest) -> bool:
@@ -642,6 +629,7 @@ def _decision(request: HttpRequest) -> bool:
 
 
 @require_POST
+@fragment_or_page
 def proposal_decide(request: HtmxHttpRequest, pk: str, proposal_pk: str) -> HttpResponse:
     """Accept or reject every pending change of a proposal at once (stale ones wait)."""
     proposal = _own_proposal(request, pk, proposal_pk)
@@ -654,6 +642,7 @@ def proposal_decide(request: HtmxHttpRequest, pk: str, proposal_pk: str) -> Http
 
 
 @require_POST
+@fragment_or_page
 def proposal_change_decide(request: HtmxHttpRequest, pk: str, proposal_pk: str, change_pk: str) -> HttpResponse:
     proposal = _own_proposal(request, pk, proposal_pk)
     change = get_or_404(ProposalChange.objects.filter(proposal=proposal).select_related("task"), change_pk)

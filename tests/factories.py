@@ -1,13 +1,16 @@
-"""factory_boy factories shared by every app's tests."""
+"""factory_boy factories, and the plain helpers, shared by every app's tests."""
 
 import factory
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import ApiToken, User
 from chat.models import ChatHistory
 from projects.models import Project, Task
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+#: The header an HTMX request carries: ``client.get(url, headers=HTMX)``.
+HTMX = {"HX-Request": "true"}
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -52,3 +55,9 @@ class ChatHistoryFactory(factory.django.DjangoModelFactory):
     response = "An answer."
     status = ChatHistory.Status.COMPLETE
     created_at = factory.LazyFunction(timezone.now)
+
+
+def bearer_headers(user) -> dict:
+    """Headers that authenticate API calls as ``user``, with a new personal API token."""
+    _, raw = ApiToken.issue(user=user, name="tests")
+    return {"Authorization": f"Bearer {raw}"}

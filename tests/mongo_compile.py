@@ -49,17 +49,16 @@ def querysets(user, project):
         .order_by(),
     )
     yield "projects searched", Project.objects.owned_by(user).search("launch")
-    yield "tasks in projects", Task.objects.in_projects([project]).overdue(today).order_by("due_date", "position")[:9]
+    yield "tasks in projects", Task.objects.in_projects([project]).overdue(today).by_due_date()[:9]
     yield "progress pairs", Task.objects.in_projects([project]).values_list("project_id", "status").order_by()
     yield "next position", Task.objects.filter(project=project).order_by("-position").values_list("position", flat=True)
     moment = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     planning = ChatHistory.objects.owned_by(user).in_chat(chat_type="project-planning", project=project)
-    yield "project chat page", planning.before(moment).order_by("-created_at")[:21]
+    yield "project chat page", planning.before(moment, pk=project.pk).newest_first()[:21]
     yield "general chat", ChatHistory.objects.owned_by(user).in_chat(chat_type="project-planning")
     yield "chat search", planning.matching("budget").order_by("-created_at")[:50]
     yield "pending replies", planning.pending().values_list("pk", flat=True)
-    yield "recent chats", ChatHistory.objects.owned_by(user).order_by("-created_at")[:5]
-    yield "chat page", ChatHistory.objects.owned_by(user).of_type("project-planning").filter(project=None)[:20]
+    yield "recent chats", ChatHistory.objects.owned_by(user).planning().newest_first()[:5]
     if "--with-control" in sys.argv:
         # Proves the check can fail: MongoDB has no .extra().
         yield "control", Project.objects.extra(select={"one": "1"})

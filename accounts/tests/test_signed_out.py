@@ -6,7 +6,7 @@ from urllib.parse import quote
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from projects.tests.helpers import HTMX
+from tests.factories import HTMX
 
 pytestmark = pytest.mark.django_db
 

@@ -6,12 +6,6 @@ from tests.factories import ChatHistoryFactory, TaskFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 @pytest.mark.parametrize(
     "path",
     [

@@ -17,11 +17,8 @@ from tests import sites
 from tests.factories import UserFactory
 from tests.mongo_server import DATABASE_NAME, mongo_server, secantus_command
 
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(settings):
-    # Argon2 costs half a second a user; these tests copy hashes, they do not check their strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# These tests copy password hashes; they do not check their strength.
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")
 
 
 @pytest.fixture

@@ -23,13 +23,6 @@ EVERY_RESPONSE = {
 }
 
 
-@pytest.fixture
-def signed_in(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
-
-
 def test_the_policy_allows_no_inline_script_and_no_eval():
     policy = dict(part.strip().split(" ", 1) for part in django_settings.CONTENT_SECURITY_POLICY.split(";"))
     assert policy["script-src"] == "'self'"
@@ -48,7 +41,7 @@ def test_the_policy_allows_no_inline_script_and_no_eval():
         ("/no/such/page/", "text/html"),
     ],
 )
-def test_every_kind_of_response_carries_the_headers(client, signed_in, settings, path, content_type):
+def test_every_kind_of_response_carries_the_headers(client, user, settings, path, content_type):
     settings.SECURE_HSTS_SECONDS = 31_536_000
     settings.SECURE_SSL_REDIRECT = False
     # The static files from their source folders, as under DEBUG: a fresh clone has not collected them.
@@ -65,8 +58,8 @@ def test_every_kind_of_response_carries_the_headers(client, signed_in, settings,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_stream_carries_the_headers_too(client, signed_in, quick_chat):
-    chat = ChatHistoryFactory(user=signed_in, status=ChatHistory.Status.COMPLETE)
+def test_an_event_stream_carries_the_headers_too(client, user, quick_chat):
+    chat = ChatHistoryFactory(user=user, status=ChatHistory.Status.COMPLETE)
     response = client.get(f"/chat/{chat.pk}/stream/")
     assert response["Content-Type"].startswith("text/event-stream")
     for name, value in EVERY_RESPONSE.items():
@@ -81,7 +74,7 @@ def test_plain_http_is_sent_to_https_but_the_probes_are_not(client, settings):
     assert client.get("/api/health").status_code == 200
 
 
-def test_a_session_past_its_lifetime_is_signed_out(client, signed_in, settings):
+def test_a_session_past_its_lifetime_is_signed_out(client, user, settings):
     session = client.session
     session[SIGNED_IN_AT] = int(time.time()) - settings.SESSION_MAX_LIFETIME - 1
     session.save()
@@ -93,8 +86,8 @@ def test_a_session_past_its_lifetime_is_signed_out(client, signed_in, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_stream_with_a_session_past_its_lifetime_is_refused(client, signed_in, settings, quick_chat):
-    chat = ChatHistoryFactory(user=signed_in)
+def test_an_event_stream_with_a_session_past_its_lifetime_is_refused(client, user, settings, quick_chat):
+    chat = ChatHistoryFactory(user=user)
     session = client.session
     session[SIGNED_IN_AT] = int(time.time()) - settings.SESSION_MAX_LIFETIME - 1
     session.save()

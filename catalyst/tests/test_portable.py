@@ -18,13 +18,8 @@ from projects.models import Project, Task
 from tests import sites
 from tests.factories import DEFAULT_PASSWORD, ChatHistoryFactory, ProjectFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _quick_password_hashes(settings):
-    # Argon2 costs half a second a user; these tests move hashes, they do not check their strength.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# These tests move password hashes; they do not check their strength.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("quick_password_hashes")]
 
 
 def export(path) -> bytes:

@@ -20,12 +20,6 @@ BAR = re.compile(
 )
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
 def local_moment(days_ago: int, hour: int) -> datetime.datetime:
     """``hour`` o'clock, ``days_ago`` days before today, in the site's time zone."""
     day = timezone.localdate() - datetime.timedelta(days=days_ago)

@@ -6,28 +6,14 @@ import re
 import pytest
 from django.utils import timezone
 
-from accounts.models import ApiToken
 from chat import generation, services
 from chat.models import ChatHistory
 from chat.tests.helpers import wait_until_settled
-from tests.factories import ChatHistoryFactory, UserFactory
+from tests.factories import ChatHistoryFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 Status = ChatHistory.Status
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def bearer(user):
-    _, raw = ApiToken.issue(user=user, name="tests")
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def test_a_naive_before_moment_reads_as_the_sites_time_zone(client, user):

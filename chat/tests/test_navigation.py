@@ -13,7 +13,7 @@ from chat.models import ChatHistory
 from chat.navigation import SiteLinks
 from chat.tests.helpers import read_stream, stream_events, wait_until_settled
 from projects.models import ProjectDraft
-from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory
 from tests.fake_gemini import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,13 +24,6 @@ NAVIGATION = ChatHistory.ChatType.NAVIGATION
 def panel_headers(page: str = "/") -> dict:
     """What the panel's requests carry: HTMX, the panel as target, and the page it is open on."""
     return {"HX-Request": "true", "HX-Target": "assistant-body", "HX-Current-URL": f"http://testserver{page}"}
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def days(count: int) -> datetime.date:

@@ -2,8 +2,7 @@
 
 import pytest
 
-from accounts.models import ApiToken
-from tests.factories import ChatHistoryFactory, ProjectFactory, UserFactory
+from tests.factories import ChatHistoryFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,9 +20,8 @@ EXTREME_KEYS = ["", "abc", "-1", "9" * 30, "-" + "9" * 30, "1e400", "0x10", "64f
 
 
 @pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
+def user(user):
+    """The signed-in user, with a chat."""
     ChatHistoryFactory(user=user)
     return user
 
@@ -59,10 +57,8 @@ def test_an_impossible_id_in_a_path_answers_404(client, user, key):
 
 
 @pytest.mark.parametrize("limit", ["9" * 25, "-" + "9" * 25, "0", "-1", "1e9", "abc", "1.5"])
-def test_any_history_limit_answers_200_or_400(client, user, limit):
-    _, raw = ApiToken.issue(user=user, name="tests")
-
-    response = client.get(f"/api/chat/history/{user.pk}", {"limit": limit}, headers={"Authorization": f"Bearer {raw}"})
+def test_any_history_limit_answers_200_or_400(client, user, bearer, limit):
+    response = client.get(f"/api/chat/history/{user.pk}", {"limit": limit}, headers=bearer)
 
     assert response.status_code in (200, 400), limit
     assert response.json()["success"] is (response.status_code == 200)

@@ -11,11 +11,9 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from chat.models import ChatHistory
 from chat.tests.helpers import wait_until_settled
-from tests.factories import ChatHistoryFactory, UserFactory
+from tests.factories import HTMX, ChatHistoryFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture

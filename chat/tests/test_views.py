@@ -9,19 +9,10 @@ from django.utils import timezone
 
 from chat.models import ChatHistory
 from chat.tests.helpers import progress_tail, read_stream, release_once_watched, stream_events, wait_until_settled
-from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, ChatHistoryFactory, ProjectFactory, TaskFactory
 from tests.fake_gemini import Failure, Reply, cut_reply, empty_reply, max_tokens_reply, safety_block
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def sent_chat(response) -> ChatHistory:
@@ -204,6 +195,14 @@ def test_history_shows_the_newest_page_and_loads_earlier_on_request(client, user
     assert "Message number 00" in earlier and "Message number 04" in earlier
     assert "Message number 05" not in earlier
     assert "Load earlier messages" not in earlier
+
+
+def test_chat_pages_and_replies_vary_on_hx_request(client, user):
+    chat = ChatHistoryFactory(user=user, project=ProjectFactory(owner=user))
+    urls = ["/chat/", f"/projects/{chat.project_id}/chat/", "/chat/assistant/", f"/chat/{chat.pk}/reply/"]
+    for url in urls:
+        for headers in ({}, HTMX):
+            assert "HX-Request" in client.get(url, headers=headers)["Vary"], (url, headers)
 
 
 def test_search_finds_messages_and_replies_of_this_chat_only(client, user):

@@ -7,8 +7,6 @@ from django.utils import timezone
 from projects.models import Project, Task
 from tests.factories import ChatHistoryFactory
 
-HTMX = {"HX-Request": "true"}
-
 
 def build_portfolio(user, *, projects: int, tasks_per_project: int) -> list[Project]:
     """Projects with a realistic mix of task states and due dates, written in bulk."""

@@ -9,8 +9,7 @@ from chat.providers.prompts import DATA_NOT_INSTRUCTIONS
 from chat.tests.helpers import wait_until_settled
 from projects.drafts import SCHEMA, DraftInvalid, draft_clean
 from projects.models import Project, ProjectDraft, Task
-from projects.tests.helpers import HTMX
-from tests.factories import UserFactory
+from tests.factories import HTMX, UserFactory, bearer_headers
 from tests.fake_gemini import Failure, JsonReply, Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,13 +32,6 @@ PLAN = {
         {"title": "Hire two bakers", "description": "", "priority": "medium", "estimateHours": None, "dueDate": None},
     ],
 }
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 def start(client, message="Open a bakery by March: premises, ovens, two bakers.") -> ProjectDraft:
@@ -279,12 +271,6 @@ def test_a_refused_first_message_keeps_what_was_typed(client, user):
 # --- Ownership ---
 
 
-def bearer(user) -> dict:
-    from accounts.models import ApiToken
-
-    return {"Authorization": f"Bearer {ApiToken.issue(user=user, name='tests')[1]}"}
-
-
 def test_another_users_draft_answers_404_everywhere(client, drafted):
     other = UserFactory()
     client.force_login(other)
@@ -293,7 +279,7 @@ def test_another_users_draft_answers_404_everywhere(client, drafted):
     for path in ("", "refresh/", "discard/"):
         assert client.post(f"/projects/drafts/{pk}/{path}", {"action": "create"}).status_code == 404
     assert client.post("/chat/send/", {"draft": pk, "message": "Hi"}).status_code == 404
-    headers = bearer(other)
+    headers = bearer_headers(other)
     for method, path in [("get", ""), ("put", ""), ("delete", ""), ("post", "/refresh"), ("post", "/create")]:
         response = getattr(client, method)(
             f"/api/projects/drafts/{pk}{path}", {}, content_type="application/json", headers=headers
@@ -309,12 +295,10 @@ def test_another_users_draft_answers_404_everywhere(client, drafted):
 # --- The JSON API ---
 
 
-def test_the_api_starts_drafts_edits_and_creates(client, user, fake_gemini):
-    headers = bearer(user)
-
+def test_the_api_starts_drafts_edits_and_creates(client, user, bearer, fake_gemini):
     def call(method, path, body=None):
         return getattr(client, method)(
-            f"/api/projects/drafts{path}", body or {}, content_type="application/json", headers=headers
+            f"/api/projects/drafts{path}", body or {}, content_type="application/json", headers=bearer
         )
 
     fake_gemini.script_structured(JsonReply(PLAN))
@@ -338,13 +322,13 @@ def test_the_api_starts_drafts_edits_and_creates(client, user, fake_gemini):
     assert call("get", f"/{draft['_id']}").status_code == 404
 
 
-def test_the_api_sends_more_messages_into_a_draft(client, user, fake_gemini):
+def test_the_api_sends_more_messages_into_a_draft(client, user, bearer, fake_gemini):
     draft = ProjectDraft.objects.create(owner=user)
     response = client.post(
         "/api/chat/send",
         {"message": "A website too", "draftId": str(draft.pk)},
         content_type="application/json",
-        headers=bearer(user),
+        headers=bearer,
     )
     assert response.status_code == 200
     chat = ChatHistory.objects.get()

@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Project, Task
-from projects.tests.helpers import HTMX
-from tests.factories import ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, ProjectFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

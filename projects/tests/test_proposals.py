@@ -8,18 +8,10 @@ import pytest
 from chat.models import ChatHistory
 from projects.models import Proposal, ProposalChange, Task
 from projects.proposals import SCHEMA, ProposalInvalid, proposal_clean
-from projects.tests.helpers import HTMX
-from tests.factories import ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, ProjectFactory, TaskFactory, UserFactory, bearer_headers
 from tests.fake_gemini import JsonReply
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
@@ -225,15 +217,12 @@ def test_another_users_proposals_answer_404(client, project, fake_gemini):
     assert "Print flyers" in tasks(project)
 
 
-def test_the_api_proposes_and_decides(client, user, project, fake_gemini):
-    from accounts.models import ApiToken
-
-    headers = {"Authorization": f"Bearer {ApiToken.issue(user=user, name='tests')[1]}"}
+def test_the_api_proposes_and_decides(client, user, project, bearer, fake_gemini):
     fake_gemini.script_structured(answer(project, ("change", "Find premises", {"priority": "urgent"})))
 
     def post(path, body):
         return client.post(
-            f"/api/projects/{project.pk}/proposals{path}", body, content_type="application/json", headers=headers
+            f"/api/projects/{project.pk}/proposals{path}", body, content_type="application/json", headers=bearer
         )
 
     created = post("", {"kind": "changes"})
@@ -251,11 +240,10 @@ def test_the_api_proposes_and_decides(client, user, project, fake_gemini):
     assert decided.status_code == 200 and decided.json()["data"]["changes"][0]["status"] == "accepted"
     assert tasks(project)["Find premises"].priority == "urgent"
     assert post(f"/{proposal['_id']}/changes/{change['_id']}", {"decision": "accept"}).status_code == 409
-    listed = client.get(f"/api/projects/{project.pk}/proposals", headers=headers).json()["data"]
+    listed = client.get(f"/api/projects/{project.pk}/proposals", headers=bearer).json()["data"]
     assert [p["_id"] for p in listed] == [proposal["_id"]]
 
-    other = {"Authorization": f"Bearer {ApiToken.issue(user=UserFactory(), name='tests')[1]}"}
-    response = client.get(f"/api/projects/{project.pk}/proposals", headers=other)
+    response = client.get(f"/api/projects/{project.pk}/proposals", headers=bearer_headers(UserFactory()))
     assert response.status_code == 404
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects.tests.helpers import HTMX, build_portfolio
-from tests.factories import UserFactory
+from projects.tests.helpers import build_portfolio
+from tests.factories import HTMX, UserFactory
 
 pytestmark = pytest.mark.django_db
 

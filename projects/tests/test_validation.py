@@ -6,22 +6,9 @@ import pytest
 
 from projects.drafts import DraftInvalid, draft_clean
 from projects.models import Project, ProjectDraft, Task
-from projects.tests.helpers import HTMX
-from tests.factories import ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, TaskFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory()
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def project(user):
-    return ProjectFactory(owner=user, name="Compiler")
 
 
 VALID_PROJECT = {"name": "Rocket", "status": "planning", "priority": "medium"}

@@ -8,22 +8,9 @@ from django.utils import timezone
 
 from chat.models import ChatHistory
 from projects.models import Project, Task
-from projects.tests.helpers import HTMX
-from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, ChatHistoryFactory, ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def user(client):
-    user = UserFactory(name="Grace Hopper")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
-def project(user):
-    return ProjectFactory(owner=user, name="Compiler")
 
 
 def toast(response) -> dict:
@@ -149,6 +136,19 @@ def test_project_list_search_answers_htmx_with_the_results_only(client, user):
     assert "<html" not in body
     assert 'id="project-results"' in body
     assert "No projects match" in body
+
+
+def test_project_list_restored_from_history_is_the_whole_page(client, user):
+    response = client.get("/projects/", headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert "<html" in response.content.decode()
+
+
+def test_pages_htmx_asks_part_of_vary_on_hx_request(client, project):
+    task = TaskFactory(project=project)
+    urls = ["/projects/", f"/projects/{project.pk}/tasks/", task_url("task-edit", task), task_url("task-delete", task)]
+    for url in urls:
+        for headers in ({}, HTMX):
+            assert "HX-Request" in client.get(url, headers=headers)["Vary"], (url, headers)
 
 
 def test_project_list_with_an_unknown_status_says_so_and_shows_current_projects(client, user):
