@@ -15,7 +15,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-setup: $(VENV)/.installed
+# axe-core for the accessibility journeys (package.json); without npm they are skipped.
+NPM ?= $(shell command -v npm || true)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(if $(NPM),node_modules/.package-lock.json)
 
 migrate: setup
 	$(PY) manage.py migrate --noinput

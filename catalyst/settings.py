@@ -85,7 +85,11 @@ INSTALLED_APPS = [
     "projects",
     "chat",
     "catalyst.apps.CatalystConfig",
+    "django.forms",
 ]
+# `{{ form }}` renders with templates/django/forms/div.html; Django's own widget
+# templates come from the django.forms app above.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     # First, so its time covers all the others (catalyst/metrics.py).
@@ -95,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "catalyst.security.ContentSecurityPolicyMiddleware",
     "catalyst.middleware.StaticFilesMiddleware",
+    # Above every middleware that writes a body, so it compresses what they wrote; never event streams.
+    "catalyst.middleware.CompressionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

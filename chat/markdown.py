@@ -13,15 +13,34 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
-_markdown.enable("strikethrough")
-
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "del", "s", "code", "pre", "blockquote",
     "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "div",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title", "target"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+
+# A wide table scrolls sideways inside this wrapper, which keyboard users can focus to scroll
+# it (WCAG 2.1.1). A group, not a region: a page of replies holds many tables, and landmarks
+# must each have a name of their own. The sanitiser keeps exactly these attribute values on a
+# ``div`` and no others, so a reply cannot forge a wrapper that says something else.
+TABLE_SCROLL = {"class": "table-scroll", "role": "group", "tabindex": "0", "aria-label": "Table"}
+ALLOWED_ATTRIBUTE_VALUES = {"div": {name: {value} for name, value in TABLE_SCROLL.items()}}
+_TABLE_SCROLL_OPEN = "<div " + " ".join(f'{name}="{value}"' for name, value in TABLE_SCROLL.items()) + ">"
+
+
+def _table_open(renderer, tokens: list[Token], idx: int, options, env: dict[str, Any]) -> str:
+    return _TABLE_SCROLL_OPEN + renderer.renderToken(tokens, idx, options, env)
+
+
+def _table_close(renderer, tokens: list[Token], idx: int, options, env: dict[str, Any]) -> str:
+    return renderer.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+_markdown.enable("strikethrough")
+_markdown.add_render_rule("table_open", _table_open)
+_markdown.add_render_rule("table_close", _table_close)
 
 
 #: Decides a reply's links: the ``href`` to show for a link, or None to show its text alone.
@@ -62,6 +81,7 @@ def _sanitise(html: str, *, own_site: bool = False) -> SafeString:
             html,
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
+            tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
             url_schemes=set(),
             link_rel=None,
             filter_style_properties={"text-align"},
@@ -71,12 +91,13 @@ def _sanitise(html: str, *, own_site: bool = False) -> SafeString:
             html,
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
+            tag_attribute_values=ALLOWED_ATTRIBUTE_VALUES,
             url_schemes={"http", "https", "mailto"},
             link_rel="noopener noreferrer nofollow",
             set_tag_attribute_values={"a": {"target": "_blank"}},
             filter_style_properties={"text-align"},
         )
-    return mark_safe(cleaned)  # noqa: S308 - nh3 has just sanitised it
+    return mark_safe(cleaned)  # nh3 has just sanitised it
 
 
 def _apply_links(tokens: list[Token], links: LinkPolicy) -> None:

@@ -60,3 +60,24 @@ def test_signed_out_the_chat_message_being_sent_comes_back_after_logging_in(page
     page.wait_for_url(lambda url: url.endswith("/chat/"))
     expect(page.get_by_role("textbox", name="Message")).to_have_value("Plan the harvest festival")
     expect(page.locator(".exchange")).to_have_count(0)
+
+
+def test_revoking_a_token_asks_first_and_cancel_keeps_it(page, log_in):
+    from accounts.models import ApiToken
+
+    user = UserFactory()
+    ApiToken.issue(user=user, name="Laptop script")
+    log_in(user)
+    page.goto("/accounts/profile/")
+
+    page.locator("summary", has_text="Revoke").click()
+    dialog = page.get_by_role("dialog", name="Revoke the token Laptop script")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+    page.locator("summary", has_text="Revoke").click()
+    dialog.get_by_role("button", name="Revoke token").click()
+    expect(page.get_by_text("You have no API tokens yet.")).to_be_visible()
+    assert ApiToken.objects.filter(user=user).count() == 0

@@ -1,4 +1,9 @@
-from chat.markdown import render_markdown
+import pytest
+
+from chat.markdown import StreamingMarkdown, _sanitise, render_markdown
+
+TABLE = "| Week | Work |\n|---|---|\n| 1 | Book the venue |\n"
+TABLE_SCROLL = '<div class="table-scroll" role="group" tabindex="0" aria-label="Table">'
 
 
 def test_markdown_renders_lists_tables_and_code():
@@ -28,3 +33,33 @@ def test_only_safe_link_schemes_survive_and_links_open_safely():
 def test_autolinks_with_a_bad_scheme_are_dropped():
     html = render_markdown("<javascript:alert(1)>")
     assert 'href="javascript' not in html
+
+
+@pytest.mark.parametrize("links", [None, lambda href: href], ids=["any-site", "own-site"])
+def test_a_table_scrolls_in_a_wrapper_keyboard_users_can_focus(links):
+    html = render_markdown(f"Plan:\n\n{TABLE}\nDone.", links)
+    assert f"{TABLE_SCROLL}<table>" in html
+    assert html.count("<div") == 1 and "</table>\n</div>" in html
+
+
+def test_a_table_streams_in_the_same_wrapper():
+    streaming = StreamingMarkdown()
+    update = streaming.feed(f"Plan:\n\n{TABLE}\n")
+    blocks = update.blocks + streaming.finish()
+    assert "".join(blocks) == render_markdown(f"Plan:\n\n{TABLE}")
+    assert blocks[-1].startswith(f"{TABLE_SCROLL}<table>")
+
+
+def test_a_reply_cannot_write_a_wrapper_of_its_own():
+    html = render_markdown(f'{TABLE_SCROLL}\n\n<div role="region" aria-label="Pay here">x</div>')
+    assert "<div" not in html and "&lt;div" in html
+
+
+@pytest.mark.parametrize("own_site", [False, True])
+def test_the_sanitiser_keeps_only_the_wrappers_own_attribute_values(own_site):
+    forged = (
+        '<div class="table-scroll evil" role="region" tabindex="-1" aria-label="Pay here" '
+        'onfocus="alert(1)" id="x" style="position:fixed">a</div>'
+        f"{TABLE_SCROLL}b</div>"
+    )
+    assert _sanitise(forged, own_site=own_site) == f"<div>a</div>{TABLE_SCROLL}b</div>"
