@@ -146,7 +146,7 @@ def user_projects(user) -> tuple[ProjectFacts, ...]:
     projects = list(Project.objects.owned_by(user).order_by("-updated_at")[:PROJECT_LIMIT])
     active = [project for project in projects if not project.is_archived]
     open_tasks = Task.objects.in_projects(active).open().order_by()
-    dated = open_tasks.filter(due_date__isnull=False).order_by("due_date", "position")[:DATED_TASK_LIMIT]
+    dated = open_tasks.filter(due_date__isnull=False).by_due_date()[:DATED_TASK_LIMIT]
     undated = open_tasks.filter(due_date__isnull=True).order_by("-updated_at")[:UNDATED_TASK_LIMIT]
     by_project: dict = {}
     for task in [*dated, *undated]:
