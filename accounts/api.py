@@ -1,25 +1,23 @@
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
-from catalyst.api import errors
+from catalyst.schemas import Id, OutSchema, Success, errors
 
-router = Router(tags=["account"])
+router = Router(tags=["account"], by_alias=True)
 
 
-class AccountOut(Schema):
-    id: str
+class AccountOut(OutSchema):
+    id: Id
     email: str
     name: str
-    isStaff: bool
+    is_staff: bool
 
 
-class AccountResponse(Schema):
-    success: bool = True
+class AccountResponse(Success):
     data: AccountOut
 
 
 @router.get("/me", response={200: AccountResponse, **errors(401)})
 def me(request: HttpRequest):
     """The account the request is authenticated as."""
-    user = request.auth
-    return {"data": {"id": str(user.pk), "email": user.email, "name": user.name, "isStaff": user.is_staff}}
+    return {"success": True, "data": request.auth}

@@ -5,74 +5,19 @@ Every call but health is authenticated, by a personal token sent as
 writes). Errors always read ``{"success": false, "error": "…"}``.
 """
 
-import datetime
 import json
-import re
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import Http404, HttpRequest
-from ninja import Field, NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
-from pydantic import BeforeValidator, ConfigDict, StringConstraints
 
 from accounts.api_auth import BearerTokenAuth, SessionAuth
-
-# The characters Python's str.strip() removes, spelled out so that every regex
-# dialect reading the schema (ECMAScript, Rust, Python) agrees on them.
-_STRIPPED = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-NO_NUL_PATTERN = r"^[^\x00]*$"
-NOT_BLANK_PATTERN = rf"^[^\x00]*[^\x00{_STRIPPED}][^\x00]*$"
-
-
-def Text(max_length: int, *, blank: bool = True):  # noqa: N802 - used as a type
-    """A string as the models store it: at most ``max_length`` characters, no NUL,
-    and with ``blank=False`` more than whitespace."""
-    pattern = NO_NUL_PATTERN if blank else NOT_BLANK_PATTERN
-    return Annotated[str, StringConstraints(max_length=max_length, pattern=pattern)]
-
-
-def _date_from_text(value: object) -> datetime.date:
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        return datetime.date.fromisoformat(value)
-    raise ValueError("must be a date like 2030-01-31")
-
-
-# A day sent as ``YYYY-MM-DD`` text, and only so (pydantic alone also reads numbers as days).
-IsoDate = Annotated[datetime.date, BeforeValidator(_date_from_text)]
-
-
-class BodyIn(Schema):
-    """A JSON body read as its schema states it: no text taken for a number, a flag or a date."""
-
-    model_config = ConfigDict(strict=True)
-
-
-# Moments and days as the API writes them (ISO 8601 text).
-Moment = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-Day = Annotated[str, Field(json_schema_extra={"format": "date"})]
-
-
-class ErrorOut(Schema):
-    """Every error: ``{"success": false, "error": "…"}``."""
-
-    success: Literal[False] = False
-    error: str
-
-
-def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
-    """Response declarations for the error statuses a route can answer."""
-    return dict.fromkeys(statuses, ErrorOut)
-
-
-# What a broken pattern means, in words (the patterns themselves read badly).
-PATTERN_PROBLEMS = {
-    NO_NUL_PATTERN: "must not contain NUL characters",
-    NOT_BLANK_PATTERN: "must contain more than whitespace, and no NUL characters",
-}
+from catalyst.schemas import PATTERN_PROBLEMS
 
 
 class StrictJSONParser(Parser):
@@ -102,6 +47,7 @@ api = NinjaAPI(
     "cannot express (a due date before the start date), 429 when rate limited (wait the seconds "
     "in `Retry-After`).",
     auth=[BearerTokenAuth(), SessionAuth()],
+    default_router=Router(by_alias=True),
     urls_namespace="api",
 )
 

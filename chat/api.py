@@ -7,112 +7,42 @@ reply's text deltas and one final ``done`` event carrying the saved chat.
 """
 
 import json
-from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from accounts.api_auth import AsyncBearerTokenAuth, AsyncSessionAuth
-from catalyst.api import BodyIn, ErrorOut, Moment, Text, api, error_response, errors
+from catalyst.api import error_response
+from catalyst.schemas import errors
 from catalyst.shortcuts import aget_or_404, get_or_404
 from chat import services
 from chat.generation import lost_settle, reply_events
 from chat.models import ChatHistory
+from chat.schemas import (
+    ChatListResponse,
+    ChatQuery,
+    ChatResponse,
+    ClearedResponse,
+    ReplyFailedResponse,
+    ReplyResponse,
+    SaveIn,
+    SendIn,
+    TextOut,
+)
 from chat.streaming import KEEPALIVE, event_stream_response, sse_event
 from projects.models import Project, ProjectDraft
 
-router = Router(tags=["chat"])
+router = Router(tags=["chat"], by_alias=True)
 ASYNC_AUTH = [AsyncBearerTokenAuth(), AsyncSessionAuth()]
-
-ChatType = Literal["project-planning", "navigation", "new-project"]
-ChatStatus = Literal["pending", "complete", "interrupted", "failed"]
-# What the user writes, and what a reply (the model's, or a stored one) may hold.
-MessageText = Text(ChatHistory.MESSAGE_MAX_LENGTH, blank=False)
-ReplyText = Text(ChatHistory.RESPONSE_MAX_LENGTH)
 
 HISTORY_LIMIT_DEFAULT = 50
 HISTORY_LIMIT_MAX = 1000
 
 # How a failed reply answers a caller that waited for JSON.
 FAILURE_STATUS = {"rate_limited": 429, "safety": 422}
-
-
-class SaveIn(BodyIn):
-    userId: str
-    message: MessageText
-    response: ReplyText = ""
-    chatType: ChatType = "project-planning"
-    projectId: str | None = None
-
-
-class SendIn(BodyIn):
-    message: MessageText
-    chatType: ChatType = "project-planning"
-    projectId: str | None = None
-    draftId: str | None = Field(
-        None, description="A project draft's conversation (`/api/projects/drafts`): the chat type is `new-project`."
-    )
-    page: str = Field(
-        "",
-        max_length=ChatHistory.PAGE_MAX_LENGTH,
-        description="For `navigation`: the path of the page the user is on (`/projects/<id>/`), so the "
-        "assistant knows which project is open. Ignored for other chat types.",
-    )
-
-
-class ChatOut(Schema):
-    """One exchange, in the prototype's shape plus ``status`` and ``projectId``."""
-
-    id: str = Field(alias="_id")
-    userId: str
-    message: str
-    response: str
-    chatType: ChatType
-    createdAt: Moment
-    updatedAt: Moment
-    status: ChatStatus
-    projectId: str | None
-
-
-class ChatResponse(Schema):
-    success: Literal[True]
-    data: ChatOut
-
-
-class ChatListResponse(Schema):
-    """One page of a chat, oldest first; ``nextBefore`` asks for the page before it."""
-
-    success: Literal[True]
-    data: list[ChatOut]
-    hasMore: bool = Field(description="Whether older records exist before this page.")
-    nextBefore: str | None = Field(description="Pass as ``before`` for the previous page; null when none.")
-
-
-class ClearedResponse(Schema):
-    success: Literal[True]
-    message: str
-    deletedCount: int = Field(ge=0)
-
-
-class ReplyResponse(Schema):
-    """A reply once it is done: ``error`` and ``errorKind`` say why when it is not complete."""
-
-    success: bool = Field(description="False when the reply failed, or the chat was deleted meanwhile.")
-    data: ChatOut | None
-    error: str = Field("", description="Present when the reply is not complete.")
-    errorKind: str = Field("", description="Present when the reply is not complete: why, as a word.")
-
-
-class ReplyFailedResponse(ErrorOut):
-    """A refused send, or a reply that failed (then with its ``errorKind`` and the saved chat)."""
-
-    errorKind: str = ""
-    data: ChatOut | None = None
-
-
 # The answers a route that starts a reply can give when the reply cannot be written.
 REPLY_FAILURES = dict.fromkeys((422, 429, 502), ReplyFailedResponse)
 
@@ -161,12 +91,11 @@ def _rejected(request: HttpRequest, rejection: services.ChatRejected) -> HttpRes
     return response
 
 
-@router.get("/history/{user_id}", response={200: ChatListResponse, **errors(400, 401, 403, 404)}, by_alias=True)
+@router.get("/history/{user_id}", response={200: ChatListResponse, **errors(400, 401, 403, 404)})
 def history(
     request: HttpRequest,
     user_id: str,
-    chatType: ChatType = "project-planning",  # noqa: N803 - the prototype's name
-    projectId: str | None = None,  # noqa: N803
+    conversation: Query[ChatQuery],
     limit: int = Query(
         HISTORY_LIMIT_DEFAULT,
         description=f"How many records per page, newest first from ``before`` "
@@ -176,8 +105,8 @@ def history(
 ):
     """A user's chat of one type, a page at a time: the newest ``limit`` records, oldest first."""
     user = _own_user(request, user_id, read=True)
-    project = _project(user, projectId)
-    records = ChatHistory.objects.owned_by(user).in_chat(chat_type=chatType, project=project)
+    project = _project(user, conversation.project_id)
+    records = ChatHistory.objects.owned_by(user).in_chat(chat_type=conversation.chat_type, project=project)
     if before:
         cursor = get_or_404(records, before)
         records = records.before(cursor.created_at, pk=cursor.pk)
@@ -186,50 +115,39 @@ def history(
     has_more = len(page) > size
     chats = page[:size][::-1]
     lost_settle(chats)
-    return {
-        "success": True,
-        "data": [chat.as_document() for chat in chats],
-        "hasMore": has_more,
-        "nextBefore": str(chats[0].pk) if has_more and chats else None,
-    }
+    next_before = chats[0].pk if has_more and chats else None
+    return {"success": True, "data": chats, "has_more": has_more, "next_before": next_before}
 
 
-@router.post("/save", response={201: ChatResponse, **errors(400, 401, 403, 404, 413, 422, 429)}, by_alias=True)
+@router.post("/save", response={201: ChatResponse, **errors(400, 401, 403, 404, 413, 422, 429)})
 def save(request: HttpRequest, payload: SaveIn):
     """Store a finished exchange as it is.
 
     Rate limited per user like sends (``CHAT_SAVE_LIMIT`` per ``CHAT_SAVE_WINDOW``
     seconds): past it, 429 with ``Retry-After``.
     """
-    user = _own_user(request, payload.userId)
+    user = _own_user(request, payload.user_id)
     try:
         chat = services.chat_save(
             user=user,
             message=payload.message,
             response=payload.response,
-            chat_type=payload.chatType,
-            project=_project(user, payload.projectId),
+            chat_type=payload.chat_type,
+            project=_project(user, payload.project_id),
         )
     except services.ChatRejected as rejection:
         return _rejected(request, rejection)
-    return Status(201, {"success": True, "data": chat.as_document()})
+    return Status(201, {"success": True, "data": chat})
 
 
 @router.delete("/history/{user_id}", response={200: ClearedResponse, **errors(400, 401, 403, 404)})
-def clear_history(
-    request: HttpRequest,
-    user_id: str,
-    chatType: ChatType = "project-planning",  # noqa: N803
-    projectId: str | None = None,  # noqa: N803
-):
+def clear_history(request: HttpRequest, user_id: str, conversation: Query[ChatQuery]):
     """Delete one chat's records; says how many went."""
     user = _own_user(request, user_id)
-    removed = services.chat_clear(user=user, chat_type=chatType, project=_project(user, projectId))
-    return {
-        "success": True,
-        "message": f"Deleted {removed} message{'s' if removed != 1 else ''}.",
-        "deletedCount": removed,
-    }
+    project = _project(user, conversation.project_id)
+    removed = services.chat_clear(user=user, chat_type=conversation.chat_type, project=project)
+    message = f"Deleted {removed} message{'s' if removed != 1 else ''}."
+    return {"success": True, "message": message, "deleted_count": removed}
 
 
 # --- Sending and following replies ---------------------------------------------------
@@ -239,7 +157,6 @@ def clear_history(
     "/send",
     auth=ASYNC_AUTH,
     response={200: ReplyResponse, **errors(400, 401, 403, 404, 413, 503), **REPLY_FAILURES},
-    by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,
 )
@@ -266,9 +183,9 @@ def _send(user, payload: SendIn) -> ChatHistory:
     return services.chat_send(
         user=user,
         message=payload.message,
-        chat_type=payload.chatType,
-        project=_project(user, payload.projectId),
-        draft=_draft(user, payload.draftId),
+        chat_type=payload.chat_type,
+        project=_project(user, payload.project_id),
+        draft=_draft(user, payload.draft_id),
         page=payload.page,
     )
 
@@ -277,7 +194,6 @@ def _send(user, payload: SendIn) -> ChatHistory:
     "/{chat_id}/retry",
     auth=ASYNC_AUTH,
     response={200: ReplyResponse, **errors(401, 403, 404, 409, 503), **REPLY_FAILURES},
-    by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,
 )
@@ -290,7 +206,6 @@ async def retry(request: HttpRequest, chat_id: str):
     "/{chat_id}/continue",
     auth=ASYNC_AUTH,
     response={200: ReplyResponse, **errors(401, 403, 404, 409, 503), **REPLY_FAILURES},
-    by_alias=True,
     exclude_unset=True,
     openapi_extra=REPLY_STREAM,
 )
@@ -299,7 +214,7 @@ async def continue_reply(request: HttpRequest, chat_id: str):
     return await _restart(request, chat_id, services.chat_continue)
 
 
-async def _restart(request: HttpRequest, chat_id: str, restart) -> HttpResponse:
+async def _restart(request: HttpRequest, chat_id: str, restart) -> HttpResponse | ReplyResponse | Status:
     chat = await _owned_chat(request, chat_id)
     try:
         await sync_to_async(restart)(chat=chat)
@@ -308,12 +223,12 @@ async def _restart(request: HttpRequest, chat_id: str, restart) -> HttpResponse:
     return await _reply(request, chat)
 
 
-@router.post("/{chat_id}/stop", auth=ASYNC_AUTH, response={200: ChatResponse, **errors(401, 403, 404)}, by_alias=True)
+@router.post("/{chat_id}/stop", auth=ASYNC_AUTH, response={200: ChatResponse, **errors(401, 403, 404)})
 async def stop(request: HttpRequest, chat_id: str):
     """Stop a reply being written; what arrived is kept as interrupted."""
     chat = await _owned_chat(request, chat_id)
     chat = await sync_to_async(services.chat_stop)(chat=chat)
-    return {"success": True, "data": chat.as_document()}
+    return {"success": True, "data": chat}
 
 
 @router.get(
@@ -337,7 +252,7 @@ async def _owned_chat(request: HttpRequest, chat_id: str) -> ChatHistory:
     return await aget_or_404(ChatHistory.objects.owned_by(request.auth), chat_id)
 
 
-async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict:
+async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | ReplyResponse | Status:
     if "text/event-stream" in request.headers.get("Accept", ""):
         return _event_stream(request, chat, start=True)
     async for kind, _ in reply_events(chat.pk):
@@ -346,21 +261,21 @@ async def _reply(request: HttpRequest, chat: ChatHistory) -> HttpResponse | dict
     chat = await ChatHistory.objects.filter(pk=chat.pk).afirst()  # None once cleared meanwhile
     body = _final(chat)
     if chat is not None and chat.status == ChatHistory.Status.FAILED:
-        return api.create_response(request, body, status=FAILURE_STATUS.get(chat.error_kind, 502))
+        return Status(FAILURE_STATUS.get(chat.error_kind, 502), body)
     return body
 
 
-def _final(chat: ChatHistory | None) -> dict:
+def _final(chat: ChatHistory | None) -> ReplyResponse:
     if chat is None:
-        return {"success": False, "error": "This chat was deleted.", "errorKind": "deleted", "data": None}
-    body = {"success": chat.status != ChatHistory.Status.FAILED, "data": chat.as_document()}
-    if chat.status != ChatHistory.Status.COMPLETE:
-        body["error"] = chat.error
-        body["errorKind"] = chat.error_kind
-    return body
+        return ReplyResponse(success=False, data=None, error="This chat was deleted.", error_kind="deleted")
+    if chat.status == ChatHistory.Status.COMPLETE:
+        return ReplyResponse(success=True, data=chat)
+    failed = chat.status == ChatHistory.Status.FAILED
+    return ReplyResponse(success=not failed, data=chat, error=chat.error, error_kind=chat.error_kind)
 
 
-def _json_event(event: str, data: dict) -> str:
+def _json_event(event: str, body: Schema) -> str:
+    data = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return sse_event(event, json.dumps(data, ensure_ascii=False))
 
 
@@ -370,7 +285,7 @@ def _event_stream(request: HttpRequest, chat: ChatHistory, *, start: bool) -> Ht
 
 async def _api_chunks(chat: ChatHistory, *, start: bool):
     """The API's encoding of a reply: ``start``, JSON ``delta`` events, one final ``done``."""
-    yield _json_event("start", {"success": True, "data": chat.as_document()}) if start else ": stream\n\n"
+    yield _json_event("start", ChatResponse(success=True, data=chat)) if start else ": stream\n\n"
     async for kind, data in reply_events(chat.pk):
         if kind == "done":
             final = await ChatHistory.objects.filter(pk=chat.pk).afirst()
@@ -379,4 +294,4 @@ async def _api_chunks(chat: ChatHistory, *, start: bool):
         if kind == "ping":
             yield KEEPALIVE
         elif data or kind == "delta":
-            yield _json_event(kind, {"text": data})
+            yield _json_event(kind, TextOut(text=data))
