@@ -107,13 +107,12 @@ def history(
     user = _own_user(request, user_id, read=True)
     project = _project(user, conversation.project_id)
     records = ChatHistory.objects.owned_by(user).in_chat(chat_type=conversation.chat_type, project=project)
+    size = min(max(0, limit), HISTORY_LIMIT_MAX)
     if before:
         cursor = get_or_404(records, before)
-        records = records.before(cursor.created_at, pk=cursor.pk)
-    size = min(max(0, limit), HISTORY_LIMIT_MAX)
-    page = list(records.order_by("-created_at", "-pk")[: size + 1])
-    has_more = len(page) > size
-    chats = page[:size][::-1]
+        chats, has_more = records.page(size, before=cursor.created_at, before_pk=cursor.pk)
+    else:
+        chats, has_more = records.page(size)
     lost_settle(chats)
     next_before = chats[0].pk if has_more and chats else None
     return {"success": True, "data": chats, "has_more": has_more, "next_before": next_before}

@@ -212,28 +212,6 @@ class ChatHistory(models.Model):
     def can_retry(self) -> bool:
         return self.status in (self.Status.INTERRUPTED, self.Status.FAILED)
 
-    def as_document(self) -> dict:
-        """The prototype's JSON shape (plus ``status`` and ``projectId``)."""
-        return {
-            "_id": str(self.pk),
-            "userId": str(self.user_id),
-            "message": self.message,
-            "response": self.response,
-            "chatType": self.chat_type,
-            "createdAt": _js_datetime(self.created_at),
-            "updatedAt": _js_datetime(self.updated_at),
-            "status": self.status,
-            "projectId": None if self.project_id is None else str(self.project_id),
-        }
-
-
-def _js_datetime(moment: datetime.datetime | None) -> str | None:
-    # The format JavaScript's Date#toJSON writes, as the prototype's documents did.
-    if moment is None:
-        return None
-    moment = moment.astimezone(datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
 
 @dataclass(frozen=True)
 class Outcome:

@@ -6,7 +6,6 @@ Every answer reads ``{"success": true, "data": …}``.
 """
 
 from django import forms
-from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
@@ -81,8 +80,7 @@ def list_projects(request: HttpRequest, status: ProjectFilter = "", q: Text(200)
     if not form.is_valid():
         raise HttpError(400, "Invalid request. status: choose planning, active, on-hold, completed or archived.")
     projects = list(form.filter(Project.objects.owned_by(request.auth)))
-    progress = Task.objects.in_projects(projects).progress_by_project()
-    data = [RecordWith(project, progress=progress.get(project.pk, Progress())) for project in projects]
+    data = [RecordWith(project, progress=progress) for project, progress in Task.objects.progress_of(projects)]
     return {"success": True, "data": data}
 
 
@@ -237,9 +235,7 @@ def delete_draft(request: HttpRequest, draft_id: str):
 
 
 def _proposals(project: Project):
-    return Proposal.objects.filter(project=project).prefetch_related(
-        Prefetch("changes", ProposalChange.objects.select_related("task"))
-    )
+    return Proposal.objects.filter(project=project).with_changes()
 
 
 @router.get("/{project_id}/proposals", response={200: ProposalListResponse, **errors(401, 404)})
