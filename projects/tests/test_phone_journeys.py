@@ -1,18 +1,12 @@
 """Every main page on a phone, in a real headless Chromium: nothing scrolls sideways,
 the nav folds into a menu, and the chat's conversation gets the screen."""
 
-import datetime
 import re
-from urllib.parse import urlparse
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import ApiToken
-from chat.models import ChatHistory
-from projects.models import Task
-from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
+from tests.walkthrough import SIGNED_OUT_PAGES, a_draft_started, a_full_account, list_view_shown, signed_in_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -37,39 +31,6 @@ def expanded(page, button: str) -> bool | None:
     return None
 
 
-def a_full_account():
-    """A user with something on every page, and long words where they hurt most."""
-    user = UserFactory(name="Grace Hopper")
-    project = ProjectFactory(
-        owner=user,
-        name="Spring garden club newsletter and the neighbourhood seed swap",
-        description="Four pages, printed for the swap: https://example.com/spring/newsletter/issue-one-draft-final",
-    )
-    today = timezone.localdate()
-    TaskFactory(project=project, title="Collect members' garden photos", due_date=today + datetime.timedelta(days=3))
-    TaskFactory(
-        project=project,
-        title="Chase https://example.com/printers/quotes/for-the-four-page-issue",
-        status=Task.Status.IN_PROGRESS,
-    )
-    TaskFactory(project=project, title="Write the seed-swap article", due_date=today - datetime.timedelta(days=2))
-    ChatHistoryFactory(
-        user=user,
-        project=project,
-        message="What is left before we print?",
-        response="Two tasks: the photos and the printer's quote at https://example.com/printers/quotes/for-the-four-page-issue.",
-    )
-    ChatHistoryFactory(user=user, message="Help me plan a new project", response="Tell me the goal and the date.")
-    ChatHistoryFactory(
-        user=user,
-        chat_type=ChatHistory.ChatType.NAVIGATION,
-        message="Where do I change my password?",
-        response="On [Change password](/accounts/password/change/).",
-    )
-    ApiToken.issue(user=user, name="Phone shortcuts for the garden club")
-    return user, project
-
-
 @pytest.mark.parametrize("width", PHONE_WIDTHS)
 def test_no_main_page_scrolls_sideways_on_a_phone(page, log_in, quick_chat, width):
     user, project = a_full_account()
@@ -81,35 +42,12 @@ def test_no_main_page_scrolls_sideways_on_a_phone(page, log_in, quick_chat, widt
         if (by := sideways(page)) > 0:
             wide[path] = by
 
-    visit("/accounts/login/")
-    visit("/accounts/signup/")
-    log_in(user)
-    # A draft, started as anyone starts one.
-    page.goto("/projects/new/")
-    page.get_by_label("What do you want to build?").fill("A community garden called Green Patch by the end of May.")
-    page.get_by_role("button", name="Start planning").click()
-    page.wait_for_url(re.compile(r"/projects/drafts/\w+/$"))
-    draft = urlparse(page.url).path
-    expect(page.locator(".reply--complete")).to_have_count(1)
-
-    for path in [
-        "/",
-        "/projects/",
-        f"/projects/{project.pk}/",
-        f"/projects/{project.pk}/edit/",
-        "/projects/new/",
-        draft,
-        "/chat/",
-        f"/projects/{project.pk}/chat/",
-        "/accounts/profile/",
-        "/accounts/password/change/",
-        "/chat/assistant/",
-    ]:
+    for path in SIGNED_OUT_PAGES:
         visit(path)
-    # The project page's other view.
-    page.goto(f"/projects/{project.pk}/")
-    page.get_by_role("button", name="List").click()
-    expect(page.locator("#task-region.task-region--list:not(.htmx-settling)")).to_be_visible()
+    log_in(user)
+    for path in signed_in_pages(project, a_draft_started(page)):
+        visit(path)
+    list_view_shown(page, project)
     if (by := sideways(page)) > 0:
         wide["list view"] = by
 
