@@ -42,8 +42,9 @@ class CompressionMiddleware(GZipMiddleware):
     Django's middleware would buffer an event stream's chunks through the compressor,
     so a reply's tokens could no longer reach the page one at a time: a streaming
     response (event streams, files) and anything ``text/event-stream`` pass untouched.
-    Only text and JSON are compressed: images and archives are compressed already. Django's GZip adds random
-    bytes to each body against BREACH (a secret guessed from compressed sizes).
+    Only text and JSON are compressed: images and archives are compressed already.
+    Django's GZip adds random bytes to each body against BREACH (a secret guessed
+    from compressed sizes).
 
     Under ASGI Django's base class compresses in its one thread for sync code; here a
     body small enough compresses on the event loop, a large one in a worker thread.

@@ -18,7 +18,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from accounts.models import ApiToken
 from catalyst import metrics
 from chat.models import ChatHistory
-from chat.tests.conftest import asgi_server  # noqa: F401 - a fixture, used by name
 from chat.tests.helpers import wait_for, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
 from tests.fake_gemini import Failure, Reply
@@ -245,7 +244,7 @@ def test_the_offline_assistant_is_counted_under_its_own_name(client, quick_chat)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_streamed_reply_is_timed_to_its_start_and_counted_live_while_it_runs(asgi_server, quick_chat, fake_gemini):  # noqa: F811
+def test_a_streamed_reply_is_timed_to_its_start_and_counted_live_while_it_runs(asgi_server, quick_chat, fake_gemini):
     release = threading.Event()
     fake_gemini.script(Reply(["Early", " and late."], hold=release, hold_after=1))
     _, token = ApiToken.issue(user=UserFactory(), name="stream test")
