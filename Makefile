@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 # Browser tests use this Chromium; they are skipped when it is absent.
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 
-.PHONY: run serve superuser test test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
+.PHONY: run serve superuser test test-setup test-sqlite test-mongo lint format setup migrate mongo-migrations bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,17 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# axe-core for the accessibility journeys (package.json); without npm they are skipped.
+setup: $(VENV)/.installed
+
+# axe-core for the accessibility journeys (package.json), a test tool only: nothing the
+# app serves is built with Node. Without npm those journeys are skipped.
 NPM ?= $(shell command -v npm || true)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.installed $(if $(NPM),node_modules/.package-lock.json)
+test-setup: setup $(if $(NPM),node_modules/.package-lock.json)
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
@@ -59,11 +62,11 @@ superuser: setup
 # The whole suite on each store: SQLite, then a throwaway SecantusDB server.
 test: test-sqlite test-mongo
 
-test-sqlite: setup
+test-sqlite: test-setup
 	CHROMIUM="$(CHROMIUM)" DATABASE_URL= $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 # SecantusDB runs as its own process on a free port and is stopped however the run ends.
-test-mongo: setup
+test-mongo: test-setup
 	CHROMIUM="$(CHROMIUM)" $(PY) -m tests.mongo_server -- $(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 lint: setup
@@ -80,7 +83,7 @@ mongo-migrations: setup
 	$(PY) -m mongo_migrations
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache
 
 # Latency and throughput of the hot pages, as ratios to /api/health; with
 # PEERBENCH (the peerbench harness's folder) also the stream benchmarks

@@ -19,7 +19,7 @@ SCREENS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "h
 def axe(chromium_path):
     """axe-core's script, installed by ``npm ci``; skipped (or failed, in CI) when absent."""
     if not AXE_SCRIPT.is_file():
-        message = "axe-core is not installed: the accessibility journeys need npm (`make setup` runs `npm ci`)."
+        message = "axe-core is not installed: the accessibility journeys need npm (`make test` runs `npm ci`)."
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(message)
         pytest.skip(message)
