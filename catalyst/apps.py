@@ -14,7 +14,7 @@ OBJECT_ID_AUTO_FIELD = "django_mongodb_backend.fields.ObjectIdAutoField"
 
 
 class CatalystConfig(AppConfig):
-    """The project package itself: its management commands (export, backup, …) and its metrics' recorders."""
+    """The project package itself: its management commands (export, backup, …) and its logs and metrics."""
 
     name = "catalyst"
     verbose_name = "Project Catalyst"
@@ -22,9 +22,10 @@ class CatalystConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
-        from catalyst import logs, metrics
+        from catalyst import logs, metrics, queries
 
-        logs.connect(using_mongodb=settings.USING_MONGODB)
+        queries.install(using_mongodb=settings.USING_MONGODB)
+        logs.connect()
         metrics.install()
 
 

@@ -16,14 +16,13 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.signals import request_finished
-from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.functional import LazyObject, empty
-from pymongo import monitoring
 
 from catalyst.clients import from_trusted_proxy
+from catalyst.middleware import SyncAndAsyncMiddleware
+from catalyst.queries import DatabaseUse, database_counted
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a trusted proxy's request id may be; anything else is replaced by our own.
@@ -106,53 +105,6 @@ class ConsoleFormatter(logging.Formatter):
 # --- One line per request --------------------------------------------------------------
 
 
-class QueryCount:
-    """The database operations of one request, wherever they run.
-
-    Connections belong to threads, and under ASGI a request's queries run in
-    threads other than its middleware's, so the count lives in the request's
-    context (which those threads inherit). SQL statements reach it through an
-    execute wrapper every connection gets as it is made (``count_sql``);
-    MongoDB commands through ``MongoCommandCounter``, since
-    django-mongodb-backend never calls execute wrappers.
-    """
-
-    def __init__(self):
-        self.count = 0
-
-
-_query_count_var: contextvars.ContextVar[QueryCount | None] = contextvars.ContextVar("query_count", default=None)
-
-
-def count_sql(execute, sql, params, many, context):
-    """An execute wrapper: one more statement for the request being served, if any."""
-    query_count = _query_count_var.get()
-    if query_count is not None:
-        query_count.count += 1
-    return execute(sql, params, many, context)
-
-
-def _wrap_new_connection(sender, connection, **kwargs) -> None:
-    # ``connection_created``: again on every reconnect of the same wrapper, which keeps one.
-    if count_sql not in connection.execute_wrappers:
-        connection.execute_wrappers.append(count_sql)
-
-
-class MongoCommandCounter(monitoring.CommandListener):
-    """Counts each MongoDB command toward the request it was sent for (pymongo calls it in the sender's thread)."""
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        query_count = _query_count_var.get()
-        if query_count is not None:
-            query_count.count += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
 def _forget_request_id(**kwargs) -> None:
     # ``request_finished`` (the response closed): a thread that served a request logs as no request after it.
     request_id_var.set(None)
@@ -178,7 +130,7 @@ def _user_id(request: HttpRequest) -> str | None:
     return str(user.pk)
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(SyncAndAsyncMiddleware):
     """Gives each request an id (``request.request_id``, the ``X-Request-ID`` header) and logs one line for it.
 
     The line is written when the response's headers are ready: for an event
@@ -187,44 +139,29 @@ class RequestLogMiddleware:
     the reply went. The stream is passed on untouched, never buffered.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest):
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        started, query_count, token = self._start(request)
-        try:
+    def call(self, request: HttpRequest):
+        started = self._start(request)
+        with database_counted() as use:
             response = self.get_response(request)
-        finally:
-            _query_count_var.reset(token)
-        return self._log(request, response, started, query_count)
+        return self._log(request, response, started, use)
 
-    async def _acall(self, request: HttpRequest):
-        started, query_count, token = self._start(request)
-        try:
+    async def acall(self, request: HttpRequest):
+        started = self._start(request)
+        with database_counted() as use:
             response = await self.get_response(request)
-        finally:
-            _query_count_var.reset(token)
-        return self._log(request, response, started, query_count)
+        return self._log(request, response, started, use)
 
     @staticmethod
-    def _start(request: HttpRequest) -> tuple[float, QueryCount, contextvars.Token]:
+    def _start(request: HttpRequest) -> float:
         request.request_id = request_id_for(request)
         # Left set when the middleware returns, so Django's own line for a 4xx (written after
         # it) and lines written while an event stream is sent still carry it; cleared when
         # the response is closed (``_forget_request_id``).
         request_id_var.set(request.request_id)
-        query_count = QueryCount()
-        return time.monotonic(), query_count, _query_count_var.set(query_count)
+        return time.monotonic()
 
     @staticmethod
-    def _log(request: HttpRequest, response: HttpResponseBase, started: float, query_count: QueryCount):
+    def _log(request: HttpRequest, response: HttpResponseBase, started: float, use: DatabaseUse):
         response[REQUEST_ID_HEADER] = request.request_id
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         match = request.resolver_match
@@ -244,7 +181,7 @@ class RequestLogMiddleware:
                 "status": response.status_code,
                 "duration_ms": duration_ms,
                 "user_id": _user_id(request),
-                "query_count": query_count.count,
+                "query_count": use.queries,
                 "streamed": streamed,
                 "request_id": request.request_id,
             },
@@ -303,13 +240,9 @@ def log_reply_finished(
     )
 
 
-def connect(*, using_mongodb: bool) -> None:
-    """Hear the chat's replies and the ends of requests, and count queries (once, from the app's ``ready``)."""
+def connect() -> None:
+    """Hear the chat's replies and the ends of requests (once, from the app's ``ready``)."""
     from chat.signals import reply_finished
 
     reply_finished.connect(log_reply_finished, dispatch_uid="catalyst.logs.reply_finished")
     request_finished.connect(_forget_request_id, dispatch_uid="catalyst.logs.request_finished")
-    connection_created.connect(_wrap_new_connection, dispatch_uid="catalyst.logs.connection_created")
-    if using_mongodb:
-        # Clients made from now on report to it; the store's is made at its first query.
-        monitoring.register(MongoCommandCounter())

@@ -14,8 +14,6 @@ any worker reads them all (prometheus-client's multiprocess mode).
 """
 
 import atexit
-import contextlib
-import contextvars
 import datetime
 import glob
 import hmac
@@ -24,16 +22,13 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.db import connection, connections
-from django.db.backends.signals import connection_created
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -42,9 +37,10 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_creat
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
-from pymongo import monitoring
 
 from catalyst.clients import client_address
+from catalyst.middleware import SyncAndAsyncMiddleware
+from catalyst.queries import DatabaseUse, database_counted
 
 logger = logging.getLogger(__name__)
 
@@ -127,78 +123,6 @@ REPLY_SECONDS = Histogram(
 # --- Requests -------------------------------------------------------------
 
 
-@dataclass
-class _DatabaseUse:
-    """Queries counted for one request, until its response starts."""
-
-    queries: int = 0
-    seconds: float = 0.0
-    open: bool = True
-
-    def add(self, seconds: float) -> None:
-        if self.open:
-            self.queries += 1
-            self.seconds += seconds
-
-
-# The request being served in this context. Work started from a request (a
-# reply's task) inherits it, which is why the use is closed once the response starts.
-_database_use: contextvars.ContextVar[_DatabaseUse | None] = contextvars.ContextVar("database_use", default=None)
-
-
-@contextlib.contextmanager
-def database_counted() -> Iterator[_DatabaseUse]:
-    """Count and time the database queries made in this context until the block ends."""
-    use = _DatabaseUse()
-    token = _database_use.set(use)
-    try:
-        yield use
-    finally:
-        use.open = False
-        _database_use.reset(token)
-
-
-def _query_timed(execute, sql, params, many, context):
-    use = _database_use.get()
-    if use is None:
-        return execute(sql, params, many, context)
-    started = time.perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        use.add(time.perf_counter() - started)
-
-
-def _connection_created(sender, connection, **kwargs) -> None:
-    # Execute wrappers live on a connection; every new one gets ours.
-    if _query_timed not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_query_timed)
-
-
-class _CommandTimer(monitoring.CommandListener):
-    """Times MongoDB commands: django-mongodb-backend never calls execute wrappers (it has no cursors).
-
-    PyMongo reports each command in the thread that runs it, so the request
-    it belongs to is the context's. A query that reads many batches counts
-    once per batch (``getMore``).
-    """
-
-    def started(self, event) -> None:
-        pass
-
-    def succeeded(self, event) -> None:
-        self._add(event)
-
-    def failed(self, event) -> None:
-        self._add(event)
-
-    @staticmethod
-    def _add(event) -> None:
-        use = _database_use.get()
-        if use is not None:
-            use.add(event.duration_micros / 1_000_000)
-
-
 def route_name(request: HttpRequest) -> str:
     """The route a request matched, by name: never its path, which holds ids."""
     match = getattr(request, "resolver_match", None)
@@ -213,31 +137,21 @@ def _status_class(status: int) -> str:
     return f"{status // 100}xx"
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(SyncAndAsyncMiddleware):
     """Counts and times each request, and the database queries it makes, until its response starts.
 
     The response passes through untouched: an event stream is neither
     buffered nor waited for, and its time is the time to its start.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def call(self, request):
         started = time.perf_counter()
         with database_counted() as use:
             response = self.get_response(request)
         self._record(request, response, started, use)
         return response
 
-    async def _acall(self, request):
+    async def acall(self, request):
         started = time.perf_counter()
         with database_counted() as use:
             response = await self.get_response(request)
@@ -248,7 +162,7 @@ class MetricsMiddleware:
         EXCEPTIONS.labels(kind=type(exception).__name__, route=route_name(request)).inc()
 
     @staticmethod
-    def _record(request, response, started: float, use: _DatabaseUse) -> None:
+    def _record(request, response, started: float, use: DatabaseUse) -> None:
         seconds = time.perf_counter() - started
         route = route_name(request)
         status = _status_class(response.status_code)
@@ -514,12 +428,6 @@ def install() -> None:
 
     signals.reply_started.connect(_reply_started, dispatch_uid="catalyst.metrics.reply_started")
     signals.reply_finished.connect(_reply_finished, dispatch_uid="catalyst.metrics.reply_finished")
-    connection_created.connect(_connection_created, dispatch_uid="catalyst.metrics.connection_created")
-    for existing in connections.all(initialized_only=True):
-        _connection_created(None, existing)
-    if settings.USING_MONGODB:
-        # Only clients made from now on hear it; the database connects later, on first use.
-        monitoring.register(_CommandTimer())
     if MULTIPROCESS_DIR:
         # A process that exits normally (a management command) takes its live gauges with it. A uvicorn
         # worker ends by its signal, past atexit: ``_forget_dead_workers`` drops its share at the next scrape.

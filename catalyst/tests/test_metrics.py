@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import ApiToken
 from catalyst import metrics
+from catalyst.queries import database_counted
 from chat.models import ChatHistory
 from chat.tests.helpers import wait_for, wait_until_settled
 from tests.factories import ChatHistoryFactory, ProjectFactory, TaskFactory, UserFactory
@@ -302,7 +303,7 @@ def test_the_store_is_read_at_most_once_a_minute(client, django_assert_num_queri
 
 
 def _store_queries() -> int:
-    with metrics.database_counted() as use:
+    with database_counted() as use:
         metrics.store_snapshot_take()
     return use.queries
 
@@ -322,7 +323,7 @@ def test_the_query_count_agrees_with_djangos_own(django_assert_num_queries):
 
     if connection.vendor == "mongodb":
         pytest.skip("Django logs MongoDB commands only in part (not dbStats); the count above is the backend's.")
-    with metrics.database_counted() as use:
+    with database_counted() as use:
         TaskFactory()
         list(ChatHistory.objects.all())
     with django_assert_num_queries(use.queries):
@@ -359,3 +360,14 @@ def test_a_worker_that_died_without_saying_so_no_longer_counts_its_live_replies(
 
     assert live == [2]
     assert not (tmp_path / f"gauge_livesum_{dead_pid}.db").exists()
+
+
+def test_a_count_inside_another_is_the_outer_one():
+    # The request's log line and its metrics read one count, whichever middleware opened it.
+    with database_counted() as outer:
+        with database_counted() as inner:
+            TaskFactory()
+        list(ChatHistory.objects.all())
+
+    assert inner is outer
+    assert outer.queries > 1 and not outer.open
