@@ -1,6 +1,5 @@
 import time
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, alogout, logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware
@@ -8,6 +7,8 @@ from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
 from django.dispatch import receiver
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+
+from catalyst.middleware import SyncAndAsyncMiddleware
 
 #: When the session signed in, and when it last renewed its idle timeout (seconds since the epoch).
 SIGNED_IN_AT = "_signed_in_at"
@@ -21,7 +22,7 @@ def session_signed_in(sender, request, user, **kwargs) -> None:
         request.session[SIGNED_IN_AT] = request.session[RENEWED_AT] = int(time.time())
 
 
-class SessionLifetimeMiddleware:
+class SessionLifetimeMiddleware(SyncAndAsyncMiddleware):
     """A session ends ``SESSION_COOKIE_AGE`` after its last request, and ``SESSION_MAX_LIFETIME`` after sign-in.
 
     The idle timeout is Django's own expiry, renewed by saving the session at
@@ -31,17 +32,7 @@ class SessionLifetimeMiddleware:
     from before sign-in times were kept start their lifetime now.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def call(self, request):
         if SESSION_KEY in request.session:
             now = int(time.time())
             signed_in_at = request.session.setdefault(SIGNED_IN_AT, now)
@@ -51,7 +42,7 @@ class SessionLifetimeMiddleware:
                 request.session[RENEWED_AT] = now
         return self.get_response(request)
 
-    async def _acall(self, request):
+    async def acall(self, request):
         if await request.session.ahas_key(SESSION_KEY):
             now = int(time.time())
             signed_in_at = await request.session.asetdefault(SIGNED_IN_AT, now)

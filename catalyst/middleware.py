@@ -3,12 +3,11 @@ from django.middleware.gzip import GZipMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
-class StaticFilesMiddleware:
-    """WhiteNoise's static files, without a thread hop for every other request.
+class SyncAndAsyncMiddleware:
+    """A middleware that runs in the mode of the chain around it: ``call`` under WSGI, ``acall`` under ASGI.
 
-    WhiteNoise's middleware is synchronous only, so under ASGI Django would
-    run it in a thread, and the rest of the request back on the loop, for
-    every request. Here only a request for a static file goes to a thread.
+    Django's ``MiddlewareMixin`` would run a sync hook in a thread under ASGI;
+    these never hop to a thread unless they choose to.
     """
 
     sync_capable = True
@@ -16,16 +15,37 @@ class StaticFilesMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.whitenoise = WhiteNoiseMiddleware(get_response)
         if iscoroutinefunction(get_response):
             markcoroutinefunction(self)
 
     def __call__(self, request):
         if iscoroutinefunction(self):
-            return self._acall(request)
+            return self.acall(request)
+        return self.call(request)
+
+    def call(self, request):
+        raise NotImplementedError
+
+    async def acall(self, request):
+        raise NotImplementedError
+
+
+class StaticFilesMiddleware(SyncAndAsyncMiddleware):
+    """WhiteNoise's static files, without a thread hop for every other request.
+
+    WhiteNoise's middleware is synchronous only, so under ASGI Django would
+    run it in a thread, and the rest of the request back on the loop, for
+    every request. Here only a request for a static file goes to a thread.
+    """
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.whitenoise = WhiteNoiseMiddleware(get_response)
+
+    def call(self, request):
         return self.whitenoise(request)
 
-    async def _acall(self, request):
+    async def acall(self, request):
         whitenoise = self.whitenoise
         path = request.path_info
         static_file = (
