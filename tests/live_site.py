@@ -36,6 +36,16 @@ class LiveSite:
     def log_text(self) -> str:
         return "\n".join(log.read_text() for log in self.logs)
 
+    def send(self, message: str) -> httpx.Response:
+        """``POST /api/chat/send`` as the site's user, on a new connection: with several workers,
+        the kernel hands each new connection to any of them."""
+        return httpx.post(
+            f"{self.urls[0]}/api/chat/send",
+            json={"message": message},
+            headers={**self.auth, "Connection": "close"},
+            timeout=30,
+        )
+
 
 def site_environment(folder: Path, **extra: str) -> dict:
     skip = ("DEBUG", "DATABASE_URL", "DJANGO_SETTINGS_MODULE", "CACHE_URL")

@@ -61,12 +61,7 @@ def test_two_workers_report_their_figures_added_up(tmp_path, monkeypatch):
         for _ in range(HEALTH_CHECKS):
             assert httpx.get(f"{url}/api/health", headers={"Connection": "close"}, timeout=10).status_code == 200
         for n in range(SENDS):
-            response = httpx.post(
-                f"{url}/api/chat/send",
-                json={"message": f"Plan step {n}"},
-                headers={**site.auth, "Connection": "close"},
-                timeout=30,
-            )
+            response = site.send(f"Plan step {n}")
             assert response.status_code == 200, response.text
         # A reply is counted just after its answer is sent: wait until all are.
         deadline = time.monotonic() + 10

@@ -5,8 +5,6 @@ production), a real ``redis-server`` and an SQLite file; requests open a fresh
 connection each, so both workers take a share.
 """
 
-import httpx
-
 from tests.live_site import live_site
 
 SENDS = 40
@@ -20,13 +18,7 @@ def _sends_accepted(tmp_path, **env) -> tuple[int, str]:
     with live_site(tmp_path, workers=2, **LIMITS, **env) as site:
         accepted = 0
         for n in range(SENDS):
-            # A new connection each time, so the kernel hands them to either worker.
-            response = httpx.post(
-                f"{site.urls[0]}/api/chat/send",
-                json={"message": f"Message {n}"},
-                headers={**site.auth, "Connection": "close"},
-                timeout=30,
-            )
+            response = site.send(f"Message {n}")  # to either worker
             assert response.status_code in (200, 429), response.text
             accepted += response.status_code == 200
         return accepted, site.log_text()

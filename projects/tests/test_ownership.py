@@ -4,15 +4,14 @@ import pytest
 from django.urls import reverse
 
 from projects.models import Project, Task
-from tests.factories import HTMX, ProjectFactory, TaskFactory, UserFactory
+from tests.factories import HTMX, ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def intruder(client):
-    user = UserFactory()
-    client.force_login(user)
+def intruder(user):
+    """Someone signed in who owns none of what the tests reach for."""
     return user
 
 
